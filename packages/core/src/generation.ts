@@ -1,0 +1,61 @@
+import type { PostRecord } from '@inkpost/shared';
+import { defaultGenerationTargets, planGeneration, runnableRenders } from './post-state.js';
+import type { PostStore } from './post-store.js';
+import type { Queues } from './queues.js';
+
+/** A request that the post's current state does not allow (answered 409 by the API). */
+export class PostStateError extends Error {
+  override readonly name = 'PostStateError';
+  constructor(
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+export interface GenerationDeps {
+  store: PostStore;
+  queues: Queues;
+  /** The job attempts of an image provider (its `max_attempts`). */
+  attemptsFor: (provider: string) => number;
+}
+
+/**
+ * Queues page renders: the given pages, or every page without a completed image. The cover goes first when it is
+ * among them. Pages already queued or rendering are not queued again, but their jobs are (re-)added — a no-op
+ * when they exist — so a request interrupted between recording and enqueueing heals on the next call.
+ */
+export async function startGeneration(
+  deps: GenerationDeps,
+  postId: string,
+  indexes: number[] | undefined,
+  requestId: string | undefined,
+): Promise<{ post: PostRecord; queued: number[] }> {
+  const outcome = await deps.store.update(postId, (post) => {
+    assertCanGenerate(post, indexes);
+    const targets = indexes ?? defaultGenerationTargets(post);
+    return planGeneration(post, targets, post.imageProvider, new Date().toISOString());
+  });
+  await enqueueRunnable(deps, outcome.post, requestId);
+  return { post: outcome.post, queued: outcome.value?.queued ?? [] };
+}
+
+/** Adds the BullMQ job of every render that may run now (idempotent). */
+export async function enqueueRunnable(deps: GenerationDeps, post: PostRecord, requestId: string | undefined): Promise<void> {
+  const renders = runnableRenders(post);
+  if (renders.length > 0) await deps.queues.enqueueRenders(post.id, renders, requestId, deps.attemptsFor);
+}
+
+function assertCanGenerate(post: PostRecord, indexes: number[] | undefined): void {
+  if (post.status === 'outlining') {
+    throw new PostStateError('outline_in_progress', 'The outline is still being written; generate once it is ready.');
+  }
+  if (post.pages.length === 0) {
+    throw new PostStateError('no_outline', 'The post has no pages to render; give it pages first.');
+  }
+  const bad = (indexes ?? []).find((i) => i >= post.pages.length);
+  if (bad !== undefined) {
+    throw new PostStateError('page_not_found', `Page ${bad} does not exist; the post has ${post.pages.length} pages.`);
+  }
+}

@@ -1,0 +1,7 @@
+export * from './logger.js';
+export * from './post-state.js';
+export * from './post-store.js';
+export * from './queues.js';
+export * from './redis.js';
+export * from './storage.js';
+export * from './generation.js';

@@ -1,0 +1,216 @@
+import {
+  type PostEvent,
+  type PostRecord,
+  PostRecord as PostRecordSchema,
+  type StoredEvent,
+  TERMINAL_EVENTS,
+} from '@inkpost/shared';
+import type { Redis, Result } from 'ioredis';
+import { keySpace } from './redis.js';
+
+// Compare-and-set of a post plus its events in one atomic step: the record only changes if nobody else changed it
+// since it was read, and every change appends its events to the post's stream and publishes them, so the stream's
+// order is the order of revisions. KEYS: post hash, event stream, tenant index. ARGV: expected revision (-1 =
+// must not exist), new revision, record JSON, channel, stream max length, created-at score, tenant index member,
+// then event name/data pairs.
+const CAS_SCRIPT = `
+local rev = redis.call('HGET', KEYS[1], 'rev')
+if ARGV[1] == '-1' then
+  if rev then return {-1} end
+elseif rev ~= ARGV[1] then
+  return {-1}
+end
+redis.call('HSET', KEYS[1], 'json', ARGV[3], 'rev', ARGV[2])
+if ARGV[1] == '-1' then redis.call('ZADD', KEYS[3], ARGV[6], ARGV[7]) end
+local ids = {}
+for i = 8, #ARGV, 2 do
+  local id = redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[5], '*', 'n', ARGV[i], 'd', ARGV[i + 1])
+  redis.call('PUBLISH', ARGV[4], id .. '\\n' .. ARGV[i] .. '\\n' .. ARGV[i + 1])
+  ids[#ids + 1] = id
+end
+return {1, unpack(ids)}
+`;
+
+declare module 'ioredis' {
+  interface RedisCommander<Context> {
+    inkpostCas(
+      post: string,
+      stream: string,
+      index: string,
+      ...args: (string | number)[]
+    ): Result<(number | string)[], Context>;
+  }
+}
+
+export class PostNotFoundError extends Error {
+  override readonly name = 'PostNotFoundError';
+}
+
+/** What a mutation decides: the events to emit, and a value handed back to the caller. */
+export interface MutationResult<T> {
+  events?: PostEvent[];
+  value?: T;
+  /** Set to skip the write entirely (nothing changed). */
+  unchanged?: boolean;
+}
+
+export type Mutator<T> = (post: PostRecord) => MutationResult<T> | undefined;
+
+export interface UpdateOutcome<T> {
+  post: PostRecord;
+  events: StoredEvent[];
+  value: T | undefined;
+  changed: boolean;
+}
+
+const STREAM_MAX_LEN = 10_000;
+const definedOn = new WeakSet<Redis>();
+const MAX_CAS_ATTEMPTS = 50;
+
+/** Post records and their event streams in Redis. */
+export class PostStore {
+  private readonly ks: string;
+
+  constructor(
+    private readonly redis: Redis,
+    prefix: string,
+  ) {
+    this.ks = keySpace(prefix);
+    if (!definedOn.has(redis)) {
+      redis.defineCommand('inkpostCas', { numberOfKeys: 3, lua: CAS_SCRIPT });
+      definedOn.add(redis);
+    }
+  }
+
+  postKey(id: string): string {
+    return `${this.ks}:post:${id}`;
+  }
+
+  streamKey(id: string): string {
+    return `${this.ks}:post:${id}:events`;
+  }
+
+  /** The pub/sub channel a post's events are published on as they are appended. */
+  channel(id: string): string {
+    return `${this.ks}:post:${id}:events`;
+  }
+
+  tenantIndexKey(tenant: string): string {
+    return `${this.ks}:tenant:${tenant}:posts`;
+  }
+
+  async get(id: string): Promise<PostRecord | null> {
+    const json = await this.redis.hget(this.postKey(id), 'json');
+    return json ? PostRecordSchema.parse(JSON.parse(json)) : null;
+  }
+
+  /** Stores a new post (revision 1) with its first events. Fails if the id is taken. */
+  async create(post: PostRecord, events: PostEvent[] = []): Promise<{ post: PostRecord; events: StoredEvent[] }> {
+    const record = { ...post, revision: 1 };
+    const ids = await this.cas(record, -1, events);
+    if (!ids) throw new Error(`post ${post.id} already exists`);
+    return { post: record, events: withIds(events, ids) };
+  }
+
+  /**
+   * Applies `mutate` to the current record and writes it if nobody changed the post meanwhile; otherwise re-reads
+   * and tries again, so parallel updates (pages completing together) never lose each other's changes. `mutate`
+   * must be a pure function of the record it is given: it can run more than once.
+   */
+  async update<T>(id: string, mutate: Mutator<T>): Promise<UpdateOutcome<T>> {
+    for (let attempt = 0; attempt < MAX_CAS_ATTEMPTS; attempt++) {
+      const current = await this.get(id);
+      if (!current) throw new PostNotFoundError(`post ${id} not found`);
+      const draft = structuredClone(current);
+      const result = mutate(draft) ?? {};
+      if (result.unchanged) return { post: current, events: [], value: result.value, changed: false };
+      const events = result.events ?? [];
+      const next: PostRecord = { ...draft, revision: current.revision + 1, updatedAt: new Date().toISOString() };
+      const ids = await this.cas(next, current.revision, events);
+      if (ids) return { post: next, events: withIds(events, ids), value: result.value, changed: true };
+      await new Promise((r) => setTimeout(r, Math.random() * 5 * (attempt + 1)));
+    }
+    throw new Error(`post ${id}: too many concurrent updates`);
+  }
+
+  private async cas(next: PostRecord, expected: number, events: PostEvent[]): Promise<string[] | null> {
+    const args: (string | number)[] = [
+      String(expected),
+      String(next.revision),
+      JSON.stringify(next),
+      this.channel(next.id),
+      STREAM_MAX_LEN,
+      Date.parse(next.createdAt),
+      next.id,
+    ];
+    for (const e of events) args.push(e.name, JSON.stringify(e.data));
+    const reply = await this.redis.inkpostCas(
+      this.postKey(next.id),
+      this.streamKey(next.id),
+      this.tenantIndexKey(next.tenant),
+      ...args,
+    );
+    if (reply[0] !== 1) return null;
+    return reply.slice(1).map(String);
+  }
+
+  /**
+   * The post together with the id of the last event already reflected in it, read atomically, so a client that
+   * starts from this snapshot and then follows the stream after that id misses nothing and sees nothing twice.
+   */
+  async snapshot(id: string): Promise<{ post: PostRecord; lastEventId: string } | null> {
+    const [[, json], [, last]] = (await this.redis
+      .multi()
+      .hget(this.postKey(id), 'json')
+      .xrevrange(this.streamKey(id), '+', '-', 'COUNT', 1)
+      .exec()) as [[null, string | null], [null, [string, string[]][]]];
+    if (!json) return null;
+    return { post: PostRecordSchema.parse(JSON.parse(json)), lastEventId: last[0]?.[0] ?? '0-0' };
+  }
+
+  /** Events after `afterId` (exclusive), oldest first. */
+  async eventsAfter(id: string, afterId: string, count = 1000): Promise<StoredEvent[]> {
+    const entries = await this.redis.xrange(this.streamKey(id), `(${afterId}`, '+', 'COUNT', count);
+    return entries.map(([eventId, fields]) => parseEntry(eventId, fields));
+  }
+
+  /** The id of the oldest event still kept, or null when the stream is empty. */
+  async firstEventId(id: string): Promise<string | null> {
+    const first = await this.redis.xrange(this.streamKey(id), '-', '+', 'COUNT', 1);
+    return first[0]?.[0] ?? null;
+  }
+}
+
+function withIds(events: PostEvent[], ids: string[]): StoredEvent[] {
+  return events.map((e, i) => ({ ...e, id: ids[i] ?? '' }) as StoredEvent);
+}
+
+function parseEntry(id: string, fields: string[]): StoredEvent {
+  const map = new Map<string, string>();
+  for (let i = 0; i + 1 < fields.length; i += 2) map.set(fields[i]!, fields[i + 1]!);
+  return { id, name: map.get('n'), data: JSON.parse(map.get('d') ?? '{}') } as StoredEvent;
+}
+
+/** Parses a message published by the CAS script: `<id>\n<name>\n<data>`. */
+export function parsePublished(message: string): StoredEvent | null {
+  const first = message.indexOf('\n');
+  const second = message.indexOf('\n', first + 1);
+  if (first < 0 || second < 0) return null;
+  return {
+    id: message.slice(0, first),
+    name: message.slice(first + 1, second),
+    data: JSON.parse(message.slice(second + 1)),
+  } as StoredEvent;
+}
+
+/** Whether an event ends a post's stream. */
+export function isTerminalEvent(event: Pick<StoredEvent, 'name'>): boolean {
+  return TERMINAL_EVENTS.includes(event.name);
+}
+
+/** Compares two stream ids (`<ms>-<seq>`). */
+export function compareEventIds(a: string, b: string): number {
+  const [am = 0, as = 0] = a.split('-').map(Number);
+  const [bm = 0, bs = 0] = b.split('-').map(Number);
+  return am !== bm ? am - bm : as - bs;
+}

@@ -1,0 +1,36 @@
+import type { AspectRatio, PageType } from '@inkpost/shared';
+
+export interface ImageReference {
+  bytes: Buffer;
+  mimeType: string;
+  /** `cover` is the post's rendered cover (style reference); `user` an image the user attached. */
+  role: 'cover' | 'user';
+}
+
+export interface OutlinePageText {
+  type: PageType;
+  content: string;
+}
+
+export interface RenderRequest {
+  topic: string;
+  pageIndex: number;
+  pages: OutlinePageText[];
+  aspectRatio: AspectRatio;
+  style: string | null;
+  references: ImageReference[];
+  signal?: AbortSignal;
+}
+
+export interface RenderedImage {
+  bytes: Buffer;
+  mimeType: string;
+  model: string | null;
+}
+
+/** An image model: one page in, one image out. Failures are ProviderErrors. */
+export interface ImageProvider {
+  readonly name: string;
+  readonly type: string;
+  render(request: RenderRequest): Promise<RenderedImage>;
+}

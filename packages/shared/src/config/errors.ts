@@ -1,0 +1,16 @@
+import type { z } from 'zod';
+
+/** A configuration problem; its message is one line that names the offending field. */
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+}
+
+/** Formats the first zod issue as `<source> <field.path>: <message>`. */
+export function configErrorFrom(source: string, error: z.ZodError): ConfigError {
+  const issue = error.issues[0];
+  if (!issue) return new ConfigError(`${source}: invalid`);
+  const path = issue.path.map(String).join('.');
+  const where = path ? `${source} ${path}` : source;
+  const more = error.issues.length > 1 ? ` (and ${error.issues.length - 1} more)` : '';
+  return new ConfigError(`Invalid configuration: ${where}: ${issue.message}${more}`);
+}

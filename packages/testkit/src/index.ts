@@ -1,0 +1,3 @@
+export * from './fake-provider.js';
+export * from './png.js';
+export * from './test-env.js';

@@ -1,0 +1,57 @@
+import { PostNotFoundError, PostStateError } from '@inkpost/core';
+import type { FastifyError, FastifyInstance } from 'fastify';
+import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
+
+/** An error answered as `{ error: { code, message, details? } }` with its status. */
+export class HttpError extends Error {
+  constructor(
+    readonly statusCode: number,
+    readonly code: string,
+    message: string,
+    readonly details?: unknown,
+  ) {
+    super(message);
+  }
+}
+
+export const notFound = (what = 'Post') => new HttpError(404, 'not_found', `${what} not found.`);
+
+function toSnakeCase(code: string): string {
+  return code
+    .replace(/^FST_(ERR_)?/, '')
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, '_')
+    .replace(/^_|_$/g, '');
+}
+
+/** One error handler: every 4xx/5xx has the API's error shape; 5xx never carries internals. */
+export function registerErrorHandling(app: FastifyInstance): void {
+  app.setErrorHandler((error: FastifyError, request, reply) => {
+    if (hasZodFastifySchemaValidationErrors(error)) {
+      const details = error.validation.map((v) => ({
+        path: `${error.validationContext ?? 'body'}${v.instancePath.replace(/\//g, '.')}`,
+        message: v.message,
+      }));
+      const first = details[0];
+      const message = first ? `Invalid request: ${first.path}: ${first.message}` : 'Invalid request.';
+      return reply.status(400).send({ error: { code: 'invalid_request', message, details } });
+    }
+    if (error instanceof HttpError) {
+      const body = { code: error.code, message: error.message, ...(error.details ? { details: error.details } : {}) };
+      return reply.status(error.statusCode).send({ error: body });
+    }
+    if (error instanceof PostNotFoundError) return reply.status(404).send({ error: { code: 'not_found', message: 'Post not found.' } });
+    if (error instanceof PostStateError) return reply.status(409).send({ error: { code: error.code, message: error.message } });
+    const status = error.statusCode ?? 500;
+    if (status >= 400 && status < 500) {
+      const code = error.code ? toSnakeCase(error.code) : 'bad_request';
+      return reply.status(status).send({ error: { code, message: error.message } });
+    }
+    request.log.error({ err: error }, 'request failed');
+    return reply.status(500).send({ error: { code: 'internal_error', message: 'Internal server error.' } });
+  });
+
+  app.setNotFoundHandler((request, reply) => {
+    reply.status(404).send({ error: { code: 'not_found', message: `Route ${request.method} ${request.url.split('?')[0]} not found.` } });
+  });
+}

@@ -1,0 +1,65 @@
+import { ErrorBody, ImageQuery, PageParams, PostParams } from '@inkpost/shared';
+import type { FastifyReply } from 'fastify';
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import type { ApiContext } from '../context.js';
+import { notFound } from '../errors.js';
+import { getOwnedPost } from '../posts.js';
+
+const errors = { 400: ErrorBody, 401: ErrorBody, 404: ErrorBody };
+
+async function sendObject(ctx: ApiContext, reply: FastifyReply, key: string, immutable: boolean) {
+  const object = await ctx.storage.get(key);
+  if (!object) throw notFound('Image');
+  reply.header('content-type', object.contentType);
+  if (object.contentLength !== null) reply.header('content-length', object.contentLength);
+  // A numbered version never changes; "the current one" may.
+  reply.header('cache-control', immutable ? 'private, max-age=31536000, immutable' : 'private, no-cache');
+  return reply.send(object.body);
+}
+
+export function imageRoutes(ctx: ApiContext): FastifyPluginAsyncZod {
+  return async (app) => {
+    app.get(
+      '/v1/posts/:id/pages/:index/image',
+      {
+        schema: {
+          tags: ['images'],
+          summary: "A page image: the current version, or ?version=N; ?size=thumb for the thumbnail",
+          params: PageParams,
+          querystring: ImageQuery,
+          response: errors,
+        },
+      },
+      async (request, reply) => {
+        const post = await getOwnedPost(ctx, request.tenant, request.params.id);
+        const page = post.pages[request.params.index];
+        if (!page) throw notFound('Page');
+        const version = request.query.version ?? page.image.version;
+        const record = page.image.versions.find((v) => v.version === version);
+        if (!record) throw notFound('Image');
+        const key = request.query.size === 'thumb' ? record.thumbKey : record.key;
+        if (!key) throw notFound('Thumbnail');
+        return sendObject(ctx, reply, key, request.query.version !== undefined);
+      },
+    );
+
+    app.get(
+      '/v1/posts/:id/reference-images/:n',
+      {
+        schema: {
+          tags: ['images'],
+          summary: 'A reference image the post was created with',
+          params: PostParams.extend({ n: z.coerce.number().int().nonnegative().max(100) }),
+          response: errors,
+        },
+      },
+      async (request, reply) => {
+        const post = await getOwnedPost(ctx, request.tenant, request.params.id);
+        const ref = post.referenceImages[request.params.n];
+        if (!ref) throw notFound('Reference image');
+        return sendObject(ctx, reply, ref.key, true);
+      },
+    );
+  };
+}

@@ -1,0 +1,51 @@
+import type { FastifyRequest } from 'fastify';
+import { sniffImageMime } from '@inkpost/shared';
+import { HttpError } from '../errors.js';
+
+interface MultipartFile {
+  type: 'file';
+  fieldname: string;
+  mimetype: string;
+  toBuffer(): Promise<Buffer>;
+}
+
+interface MultipartField {
+  type: 'field';
+  fieldname: string;
+  value: unknown;
+}
+
+type Part = MultipartFile | MultipartField;
+
+const JSON_FIELDS = new Set(['pages', 'autoGenerate', 'pageCount', 'referenceImages']);
+
+function fieldValue(name: string, value: unknown): unknown {
+  if (typeof value !== 'string' || !JSON_FIELDS.has(name)) return value;
+  try {
+    return JSON.parse(value);
+  } catch {
+    throw new HttpError(400, 'invalid_request', `Invalid request: body.${name}: must be JSON in a multipart form.`);
+  }
+}
+
+/**
+ * Turns a multipart `POST /v1/posts` (fields + image files under `images`) into the same object a JSON request
+ * has, so one schema validates both.
+ */
+export async function multipartToCreateBody(request: FastifyRequest): Promise<void> {
+  if (!request.isMultipart() || request.routeOptions.url !== '/v1/posts') return;
+  const body: Record<string, unknown> = {};
+  const images: { data: string; mimeType: string }[] = [];
+  for (const part of Object.values((request.body ?? {}) as Record<string, Part | Part[]>).flat()) {
+    if (part.type === 'file') {
+      if (part.fieldname !== 'images') throw new HttpError(400, 'invalid_request', `Unexpected file field "${part.fieldname}"; use "images".`);
+      const bytes = await part.toBuffer();
+      // The declared type is only a hint; the bytes decide (and are checked again when stored).
+      images.push({ data: bytes.toString('base64'), mimeType: sniffImageMime(bytes) ?? part.mimetype });
+    } else {
+      body[part.fieldname] = fieldValue(part.fieldname, part.value);
+    }
+  }
+  if (images.length > 0) body.referenceImages = images;
+  request.body = body;
+}

@@ -1,0 +1,1 @@
+export { startImageWorker, type ImageWorkerOptions } from './worker.js';

@@ -1,0 +1,144 @@
+import {
+  enqueueRunnable,
+  type GenerationDeps,
+  isPendingRender,
+  type Logger,
+  markCompleted,
+  markFailed,
+  markStarted,
+  type Storage,
+} from '@inkpost/core';
+import { type ImageProvider, type ImageReference, ProviderError } from '@inkpost/providers';
+import {
+  extensionForMime,
+  type ImageVersionRecord,
+  type PageError,
+  type PageJobData,
+  type PostRecord,
+  mimeForExtension,
+  storageKeys,
+} from '@inkpost/shared';
+
+export interface RenderDeps extends GenerationDeps {
+  storage: Storage;
+  providerFor: (name: string) => ImageProvider | null;
+  log: Logger;
+  /** Pauses the provider's queue for every worker (a 429's Retry-After). */
+  pauseProvider?: (provider: string, ms: number) => Promise<void>;
+}
+
+export interface JobAttempt {
+  attemptsMade: number;
+  maxAttempts: number;
+  signal?: AbortSignal;
+}
+
+export type RenderOutcome = 'completed' | 'reused' | 'skipped' | 'failed';
+
+/** Thrown to let BullMQ retry the job with its backoff. */
+export class RetryLater extends Error {}
+
+/** Thrown after the provider's queue was paused for its Retry-After: the job goes back to wait, no attempt spent. */
+export class RateLimited extends Error {}
+
+/**
+ * `page.render`: renders one page version and records it. Re-reads the post and skips a version nobody wants any
+ * more; an image already stored for this version (a worker died after storing it) is reused instead of paid for
+ * again; storing uses the version's deterministic key, so a retry overwrites rather than duplicates.
+ */
+export async function renderPage(data: PageJobData, attempt: JobAttempt, deps: RenderDeps): Promise<RenderOutcome> {
+  const post = await deps.store.get(data.postId);
+  if (!post || !isPendingRender(post, data.pageId, data.version)) return 'skipped';
+  const pending = post.pages.find((p) => p.id === data.pageId)!.image.pending!;
+  const existing = await deps.storage.findFirst(storageKeys.pageImagePrefix(post.id, data.pageId, data.version));
+  if (existing) {
+    const image = recordFor(existing, data.version, pending.provider);
+    await complete(deps, post.id, data, image, 0);
+    return 'reused';
+  }
+  const provider = deps.providerFor(pending.provider);
+  if (!provider) {
+    const error = { code: 'unknown_provider', message: `Image provider "${pending.provider}" is not configured.`, retryable: false };
+    await fail(deps, data, error, 0);
+    return 'failed';
+  }
+  const started = await deps.store.update(post.id, (p) => markStarted(p, data.pageId, data.version));
+  if (!started.value) return 'skipped';
+  try {
+    const rendered = await provider.render({
+      topic: post.topic,
+      pageIndex: started.post.pages.findIndex((p) => p.id === data.pageId),
+      pages: started.post.pages.map((p) => ({ type: p.type, content: p.content })),
+      aspectRatio: post.aspectRatio,
+      style: post.style,
+      references: await loadReferences(deps.storage, started.post, data),
+      signal: attempt.signal,
+    });
+    const key = storageKeys.pageImage(post.id, data.pageId, data.version, extensionForMime(rendered.mimeType));
+    await deps.storage.put(key, rendered.bytes, rendered.mimeType);
+    const image = imageRecord(key, rendered.mimeType, data.version, provider.name, rendered.model);
+    await complete(deps, post.id, data, image, 1);
+    return 'completed';
+  } catch (err) {
+    return handleFailure(err, data, attempt, deps, pending.provider);
+  }
+}
+
+async function handleFailure(
+  err: unknown,
+  data: PageJobData,
+  attempt: JobAttempt,
+  deps: RenderDeps,
+  provider: string,
+): Promise<RenderOutcome> {
+  const lastAttempt = attempt.attemptsMade + 1 >= attempt.maxAttempts;
+  if (err instanceof ProviderError) {
+    if (err.retryable && !lastAttempt) {
+      if (err.code === 'rate_limited' && err.retryAfterMs && deps.pauseProvider) {
+        await deps.pauseProvider(provider, err.retryAfterMs);
+        throw new RateLimited(err.message);
+      }
+      throw new RetryLater(err.message);
+    }
+    await fail(deps, data, { code: err.code, message: err.message, retryable: err.retryable }, 1);
+    return 'failed';
+  }
+  deps.log.error({ err, postId: data.postId, pageId: data.pageId }, 'page render failed unexpectedly');
+  if (!lastAttempt) throw new RetryLater('unexpected error');
+  await fail(deps, data, { code: 'render_failed', message: 'The page could not be rendered; try again.', retryable: true }, 0);
+  return 'failed';
+}
+
+async function complete(deps: RenderDeps, postId: string, data: PageJobData, image: ImageVersionRecord, calls: number) {
+  const outcome = await deps.store.update(postId, (p) => markCompleted(p, data.pageId, image, calls));
+  // A finished cover releases the pages waiting for it; enqueueing is idempotent, so a retry of this job re-does it.
+  await enqueueRunnable(deps, outcome.post, data.requestId);
+}
+
+/** Records a page version as failed for good. Idempotent; exported for jobs that fail outside the processor. */
+export async function fail(deps: RenderDeps, data: PageJobData, error: PageError, calls: number): Promise<void> {
+  await deps.store.update(data.postId, (p) => markFailed(p, data.pageId, data.version, error, calls));
+}
+
+async function loadReferences(storage: Storage, post: PostRecord, data: PageJobData): Promise<ImageReference[]> {
+  const refs: ImageReference[] = [];
+  if (data.cover) {
+    const cover = post.pages.find((p) => p.id === data.cover!.pageId);
+    const version = cover?.image.versions.find((v) => v.version === data.cover!.version);
+    const bytes = version ? await storage.getBuffer(version.key) : null;
+    if (bytes && version) refs.push({ bytes, mimeType: version.mimeType, role: 'cover' });
+  }
+  for (const ref of post.referenceImages) {
+    const bytes = await storage.getBuffer(ref.key);
+    if (bytes) refs.push({ bytes, mimeType: ref.mimeType, role: 'user' });
+  }
+  return refs;
+}
+
+function imageRecord(key: string, mimeType: string, version: number, provider: string, model: string | null): ImageVersionRecord {
+  return { version, key, mimeType, thumbKey: null, createdAt: new Date().toISOString(), provider, model };
+}
+
+function recordFor(key: string, version: number, provider: string): ImageVersionRecord {
+  return imageRecord(key, mimeForExtension(key.slice(key.lastIndexOf('.') + 1)), version, provider, null);
+}

@@ -1,0 +1,93 @@
+import { createRedis, keySpace, type Logger, PostStore, Queues, type Storage } from '@inkpost/core';
+import { createImageProvider, type ImageProvider } from '@inkpost/providers';
+import { type ImageProviderConfig, jobs, PageJobData, type ProvidersConfig } from '@inkpost/shared';
+import { type Job, Worker } from 'bullmq';
+import { fail, RateLimited, type RenderDeps, renderPage } from './processors/render-page.js';
+
+export interface ImageWorkerOptions {
+  redisUrl: string;
+  keyPrefix: string;
+  storage: Storage;
+  imageProviders: ProvidersConfig<ImageProviderConfig>;
+  log: Logger;
+  /** Only these providers' queues (default: all configured). */
+  only?: string[];
+}
+
+/**
+ * One BullMQ Worker per image provider queue. The provider's concurrency is set as the queue's global
+ * concurrency and its rate limit as the worker limiter, both kept in Redis, so they hold across every
+ * image-worker process together, not per process.
+ */
+export async function startImageWorker(opts: ImageWorkerOptions): Promise<{ workers: Worker[]; close: () => Promise<void> }> {
+  const redis = createRedis(opts.redisUrl, 'worker', 'inkpost-image');
+  redis.on('error', (err) => opts.log.warn({ err: err.message }, 'redis connection error'));
+  const store = new PostStore(redis, opts.keyPrefix);
+  const queues = new Queues(redis, opts.keyPrefix, (err, queue) => opts.log.error({ err, queue }, 'queue error'));
+  const providers = new Map<string, ImageProvider>();
+  for (const [name, config] of opts.imageProviders.providers) providers.set(name, createImageProvider(config));
+  const deps: RenderDeps = {
+    store,
+    queues,
+    storage: opts.storage,
+    log: opts.log,
+    providerFor: (name) => providers.get(name) ?? null,
+    attemptsFor: (name) => opts.imageProviders.providers.get(name)?.maxAttempts ?? 3,
+    pauseProvider: (name, ms) => queues.image(name).rateLimit(ms),
+  };
+  const names = opts.only ?? [...opts.imageProviders.providers.keys()];
+  const connections = names.map(() => createRedis(opts.redisUrl, 'worker', 'inkpost-image-worker'));
+  const workers = await Promise.all(
+    names.map((name, i) => startProviderWorker(opts.imageProviders.providers.get(name)!, connections[i]!, deps, opts)),
+  );
+  return {
+    workers,
+    async close() {
+      await Promise.all(workers.map((w) => w.close()));
+      await queues.close();
+      await Promise.allSettled([redis.quit(), ...connections.map((c) => c.quit())]);
+    },
+  };
+}
+
+async function startProviderWorker(
+  config: ImageProviderConfig,
+  connection: ReturnType<typeof createRedis>,
+  deps: RenderDeps,
+  opts: ImageWorkerOptions,
+): Promise<Worker> {
+  const queueName = jobs.pageRender.queue(config.name);
+  await deps.queues.image(config.name).setGlobalConcurrency(config.concurrency);
+  const worker = new Worker(
+    queueName,
+    async (job: Job, _token?: string, signal?: AbortSignal) => {
+      const data = PageJobData.parse(job.data);
+      const log = opts.log.child({ postId: data.postId, pageId: data.pageId, version: data.version, requestId: data.requestId });
+      try {
+        const outcome = await renderPage(data, { attemptsMade: job.attemptsMade, maxAttempts: job.opts.attempts ?? 1, signal }, { ...deps, log });
+        log.info({ outcome, provider: config.name }, 'page job done');
+        return outcome;
+      } catch (err) {
+        if (err instanceof RateLimited) throw Worker.RateLimitError();
+        throw err;
+      }
+    },
+    {
+      connection,
+      prefix: keySpace(opts.keyPrefix),
+      concurrency: config.concurrency,
+      ...(config.rateLimitPerMinute ? { limiter: { max: config.rateLimitPerMinute, duration: 60_000 } } : {}),
+    },
+  );
+  worker.on('error', (err) => opts.log.error({ err, queue: queueName }, 'image worker error'));
+  worker.on('failed', (job, err) => {
+    if (!job || job.attemptsMade < (job.opts.attempts ?? 1)) return;
+    const data = PageJobData.safeParse(job.data);
+    if (!data.success) return;
+    // Covers jobs that failed for good outside the processor (stalled too often); a no-op when already recorded.
+    const error = { code: 'render_failed', message: 'The page could not be rendered; try again.', retryable: true };
+    void fail(deps, data.data, error, 0).catch((e) => opts.log.error({ err: e }, 'could not record failure'));
+    opts.log.warn({ jobId: job.id, err: err.message }, 'page job failed');
+  });
+  return worker;
+}

@@ -1,0 +1,1 @@
+export { startOutlineWorker, type OutlineWorkerOptions } from './worker.js';

@@ -1,0 +1,33 @@
+import { defineConfig } from 'vitest/config';
+
+const packages = [
+  'packages/shared',
+  'packages/core',
+  'packages/providers',
+  'packages/testkit',
+  'services/api',
+  'services/outline-worker',
+  'services/image-worker',
+];
+
+// Workspace packages resolve to their TypeScript sources (the "source" export condition), so tests never run
+// against a stale dist/.
+const resolve = { conditions: ['source', 'import', 'node', 'default'] };
+
+export default defineConfig({
+  test: {
+    globalSetup: ['packages/testkit/src/global-setup.ts'],
+    testTimeout: 30_000,
+    hookTimeout: 60_000,
+    projects: packages.map((dir) => ({
+      resolve,
+      ssr: { resolve: { conditions: resolve.conditions, externalConditions: ['source'] } },
+      test: {
+        name: `@inkpost/${dir.split('/')[1]}`,
+        root: dir,
+        include: ['src/**/*.test.ts', 'test/**/*.test.ts'],
+        environment: 'node',
+      },
+    })),
+  },
+});
