@@ -174,10 +174,19 @@ export class PostStore {
     return entries.map(([eventId, fields]) => parseEntry(eventId, fields));
   }
 
-  /** The id of the oldest event still kept, or null when the stream is empty. */
-  async firstEventId(id: string): Promise<string | null> {
-    const first = await this.redis.xrange(this.streamKey(id), '-', '+', 'COUNT', 1);
-    return first[0]?.[0] ?? null;
+  /**
+   * Whether every event after `afterId` is still in the stream. The stream is capped, so an id older than the
+   * oldest kept event may have missed trimmed events — unless the stream never reached its cap.
+   */
+  async canReplayFrom(id: string, afterId: string): Promise<boolean> {
+    const [[, length], [, first]] = (await this.redis
+      .multi()
+      .xlen(this.streamKey(id))
+      .xrange(this.streamKey(id), '-', '+', 'COUNT', 1)
+      .exec()) as [[null, number], [null, [string, string[]][]]];
+    const firstId = first[0]?.[0];
+    if (!firstId) return false;
+    return length < STREAM_MAX_LEN || compareEventIds(afterId, firstId) >= 0;
   }
 }
 

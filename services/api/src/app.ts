@@ -1,6 +1,6 @@
 import multipart from '@fastify/multipart';
 import { LIMITS } from '@inkpost/shared';
-import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyServerOptions, LogController } from 'fastify';
 import { serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
 import type { ApiContext } from './context.js';
 import { registerErrorHandling } from './errors.js';
@@ -24,8 +24,7 @@ export async function buildApp(ctx: ApiContext, options: FastifyServerOptions = 
       const given = req.headers['x-request-id'];
       return typeof given === 'string' && REQUEST_ID.test(given) ? given : crypto.randomUUID();
     },
-    requestIdLogLabel: 'requestId',
-    disableRequestLogging: false,
+    logController: new LogController({ requestIdLogLabel: 'requestId' }),
     ...options,
   });
   app.setValidatorCompiler(validatorCompiler);

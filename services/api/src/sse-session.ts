@@ -53,9 +53,8 @@ export class SseSession {
   }
 
   private async start(lastEventId: string | null): Promise<void> {
-    const first = lastEventId ? await this.ctx.store.firstEventId(this.postId) : null;
     // A Last-Event-ID older than what the stream still keeps cannot be replayed: the snapshot replaces it.
-    const replay = lastEventId !== null && first !== null && compareEventIds(lastEventId, first) >= 0;
+    const replay = lastEventId !== null && (await this.ctx.store.canReplayFrom(this.postId, lastEventId));
     if (replay) {
       this.cursor = lastEventId;
       await this.catchUp();

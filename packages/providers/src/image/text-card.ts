@@ -158,7 +158,7 @@ export interface TextCardBlock {
 const KEYCAP_LIST = /^((?:\d\uFE0F?\u20E3)+)\s*/u;
 const EMOJI =
   /\p{Extended_Pictographic}\uFE0F|\p{Emoji_Presentation}|\p{Regional_Indicator}|\p{Emoji_Modifier}/gu;
-const INVISIBLE = /[\u200B-\u200D\u2060\uFE00-\uFE0F\u20E3]|[\u{E0000}-\u{E01EF}]/gu;
+const INVISIBLE = /[\u200B-\u200D\u2060]|\p{Variation_Selector}|\u20E3|[\u{E0000}-\u{E007F}]/gu;
 const TAG = /^\s*[[【](?:封面|内容|正文|总结|cover|content|summary)页?[\]】]\s*/iu;
 const BULLET = /^(?:[-*+]\s+|[•·●▪◦]\s*)/u;
 const NUMBERED = /^(?:(\d{1,2})(?:[.)]\s+|[、）]\s*)|([\u2460-\u2473\u2776-\u2793])\s*)/u;
@@ -202,11 +202,11 @@ const isChar = (token: string | undefined) => token !== undefined && token !== '
 function measurer(ctx: SKRSContext2D, size: number, bold: boolean): Measure {
   const cache = new Map<string, number>();
   return (text) => {
-    let width = cache.get(text);
-    if (width === undefined) {
-      ctx.font = fontSpec(size, bold);
-      cache.set(text, (width = ctx.measureText(text).width));
-    }
+    const cached = cache.get(text);
+    if (cached !== undefined) return cached;
+    ctx.font = fontSpec(size, bold);
+    const width = ctx.measureText(text).width;
+    cache.set(text, width);
     return width;
   };
 }
@@ -299,29 +299,20 @@ function ellipsize(text: string, m: Measure, maxW: number, force = true): string
 
 // ---------------------------------------------------------------- layout
 
-/** One line of text, placed by its left edge and vertical centre. */
-export interface TextCardText {
-  kind: 'text';
-  text: string;
-  x: number;
-  y: number;
-  width: number;
-  size: number;
-  bold: boolean;
-  color: string;
-}
-
-export interface TextCardShape {
-  kind: 'rect';
-  x: number;
-  y: number;
-  width: number;
-  height: number;
-  radius: number;
-  color: string;
-}
-
-export type TextCardItem = TextCardText | TextCardShape;
+/** A line of text placed by its left edge and vertical centre, or a fully rounded shape (dot, pill). */
+export type TextCardItem =
+  | {
+      kind: 'text';
+      text: string;
+      x: number;
+      y: number;
+      width: number;
+      size: number;
+      bold: boolean;
+      color: string;
+    }
+  | { kind: 'pill'; x: number; y: number; width: number; height: number; color: string };
+type TextLine = Extract<TextCardItem, { kind: 'text' }>;
 
 export interface TextCardLayout {
   input: TextCardInput;
@@ -332,7 +323,7 @@ export interface TextCardLayout {
   frame: { u: number; left: number; right: number; top: number; bottom: number };
   items: TextCardItem[];
   /** The heading or cover title lines, which ornaments decorate. */
-  heading: TextCardText[];
+  heading: TextLine[];
   /** The body line grid, which the notebook ruling follows. */
   grid: { top: number; step: number };
   /** False when text was cut short with an ellipsis. */
@@ -340,19 +331,21 @@ export interface TextCardLayout {
 }
 
 type Frame = TextCardLayout['frame'];
-type Page = Omit<TextCardLayout, 'input' | 'theme' | 'width' | 'height' | 'frame'>;
-
-interface Flow {
-  size: number;
+type Page = Pick<TextCardLayout, 'items' | 'heading' | 'grid' | 'complete'>;
+type Font = { size: number; bold: boolean; color: string };
+interface Flow extends Font {
   lineHeight: number;
   top: number;
   bottom: number;
-  color: string;
-  bold?: boolean;
   gap?: number;
   marker?: string;
   center?: boolean;
   balanced?: boolean;
+}
+interface Parsed {
+  topic: string;
+  heading: string;
+  blocks: TextCardBlock[];
 }
 
 function frameFor(theme: TextCardTheme, height: number): Frame {
@@ -363,140 +356,108 @@ function frameFor(theme: TextCardTheme, height: number): Frame {
   return { u, left, right: 1080 - pad - inset, top: pad + inset, bottom: height - pad - inset };
 }
 
-function textItem(
-  text: string,
-  x: number,
-  y: number,
-  size: number,
-  bold: boolean,
-  color: string,
-  width: number,
-) {
-  return { kind: 'text', text, x, y, size, bold, color, width } satisfies TextCardText;
-}
+const line = (text: string, x: number, y: number, width: number, { size, bold, color }: Font): TextLine => {
+  return { kind: 'text', text, x, y, width, size, bold, color };
+};
+const pill = (x: number, y: number, width: number, height: number, color: string): TextCardItem => {
+  return { kind: 'pill', x, y, width, height, color };
+};
+const single = (text: string): TextCardBlock[] => [{ text, marker: '' }];
 
-function markerItem(marker: string, x: number, y: number, f: Flow, width: number): TextCardItem {
-  if (marker !== '•') return textItem(marker, x, y, f.size, true, f.marker ?? f.color, width);
+function marker(f: Flow, text: string, x: number, y: number, width: number): TextCardItem {
   const d = Math.round(f.size * 0.3);
-  return {
-    kind: 'rect',
-    x: x + f.size * 0.25,
-    y: y - d / 2,
-    width: d,
-    height: d,
-    radius: d / 2,
-    color: f.marker ?? '',
-  };
+  const color = f.marker ?? f.color;
+  return text === '•'
+    ? pill(x + f.size * 0.25, y - d / 2, d, d, color)
+    : line(text, x, y, width, { ...f, color, bold: true });
 }
 
 /** Places blocks top-down; when room runs out, the last visible line ends in an ellipsis. */
 function flow(ctx: SKRSContext2D, fr: Frame, f: Flow, blocks: TextCardBlock[], out: TextCardItem[]) {
-  const [m, mb] = [measurer(ctx, f.size, f.bold ?? false), measurer(ctx, f.size, true)];
+  const [m, mb] = [measurer(ctx, f.size, f.bold), measurer(ctx, f.size, true)];
+  const align = (item: TextLine, maxW: number) => {
+    if (f.center) item.x = fr.left + (maxW - item.width) / 2;
+    return item;
+  };
   let y = f.top;
-  let last: { item: TextCardText; maxW: number; left: number } | undefined;
+  let last: { item: TextLine; maxW: number } | undefined;
   for (const [i, block] of blocks.entries()) {
     y += i > 0 ? (f.gap ?? 0) : 0;
     const indent = block.marker && !f.center ? Math.max(f.size * 1.5, mb(block.marker) + f.size * 0.5) : 0;
     const maxW = fr.right - fr.left - indent;
     const room = Math.max(0, Math.floor((f.bottom - y) / f.lineHeight));
     const lines = (f.balanced ? balance : wrap)(block.text, m, maxW, room + 1);
-    for (const [j, line] of lines.slice(0, room).entries()) {
+    for (const [j, text] of lines.slice(0, room).entries()) {
       const cy = y + f.lineHeight / 2;
-      if (j === 0 && indent) out.push(markerItem(block.marker, fr.left, cy, f, mb(block.marker)));
-      const x = f.center ? fr.left + (maxW - m(line)) / 2 : fr.left + indent;
-      last = { item: textItem(line, x, cy, f.size, f.bold ?? false, f.color, m(line)), maxW, left: fr.left };
+      if (j === 0 && indent) out.push(marker(f, block.marker, fr.left, cy, mb(block.marker)));
+      last = { item: align(line(text, fr.left + indent, cy, m(text), f), maxW), maxW };
       out.push(last.item);
       y += f.lineHeight;
     }
     if (lines.length <= room) continue;
-    if (last) {
-      last.item.text = ellipsize(last.item.text, m, last.maxW);
-      last.item.width = m(last.item.text);
-      if (f.center) last.item.x = last.left + (last.maxW - last.item.width) / 2;
-    }
+    if (last) last.item.text = ellipsize(last.item.text, m, last.maxW);
+    if (last) align(Object.assign(last.item, { width: m(last.item.text) }), last.maxW);
     return { y, fits: false };
   }
   return { y, fits: true };
 }
 
-function pill(
-  ctx: SKRSContext2D,
-  fr: Frame,
-  label: string,
-  anchor: 'left' | 'right',
-  [fill, ink]: readonly string[],
-) {
-  const size = Math.round(24 * fr.u);
-  const height = Math.round(46 * fr.u);
-  const width = measurer(ctx, size, true)(label);
+function badge(ctx: SKRSContext2D, fr: Frame, label: string, right: boolean, [fill, ink]: readonly string[]) {
+  const font = { size: Math.round(24 * fr.u), bold: true, color: ink ?? '' };
+  const [width, height] = [measurer(ctx, font.size, true)(label), Math.round(46 * fr.u)];
   const boxW = Math.round(width + 36 * fr.u);
-  const x = anchor === 'left' ? fr.left : fr.right - boxW;
+  const x = right ? fr.right - boxW : fr.left;
   return [
-    {
-      kind: 'rect',
-      x,
-      y: fr.top,
-      width: boxW,
-      height,
-      radius: height / 2,
-      color: fill ?? '',
-    } satisfies TextCardShape,
-    textItem(label, x + (boxW - width) / 2, fr.top + height / 2, size, true, ink ?? '', width),
+    pill(x, fr.top, boxW, height, fill ?? ''),
+    line(label, x + (boxW - width) / 2, fr.top + height / 2, width, font),
   ];
 }
 
-function planContent(ctx: SKRSContext2D, layout: TextCardLayout, parsed: Parsed, size: number): Page {
-  const { input, theme, frame: fr } = layout;
+/** Badge and footer, then a heading and body whose type scales with `size`. */
+function planContent(
+  ctx: SKRSContext2D,
+  { input, theme, frame: fr }: TextCardLayout,
+  parsed: Parsed,
+  size: number,
+): Page {
   const u = fr.u;
-  const items: TextCardItem[] = pill(
-    ctx,
-    fr,
-    `${input.pageNumber} / ${input.pageCount}`,
-    'right',
-    theme.badge,
-  );
+  const items = badge(ctx, fr, `${input.pageNumber} / ${input.pageCount}`, true, theme.badge);
   if (input.pageType === 'summary') {
     const label = /\p{Script=Han}/u.test(parsed.heading + parsed.topic) ? '总结' : 'SUMMARY';
-    items.push(...pill(ctx, fr, label, 'left', [theme.marker, '#FFFFFF']));
+    items.push(...badge(ctx, fr, label, false, [theme.marker, '#FFFFFF']));
   }
-  const footer = { size: Math.round(24 * u), y: fr.bottom - Math.round(12 * u) };
+  const footer = { size: Math.round(24 * u), bold: false, color: theme.muted };
+  const footerY = fr.bottom - Math.round(12 * u);
   const mf = measurer(ctx, footer.size, false);
   const topic = ellipsize(parsed.topic, mf, fr.right - fr.left - 90 * u, false);
-  items.push(textItem(topic, fr.left, footer.y, footer.size, false, theme.muted, mf(topic)));
+  items.push(line(topic, fr.left, footerY, mf(topic), footer));
 
   const editorial = theme.ornament === 'editorial';
-  const headSize = Math.min(
-    Math.round(size * (editorial ? 1.75 : 1.5)),
-    Math.round((editorial ? 68 : 60) * u),
-  );
-  const headLh = Math.round(headSize * 1.3);
-  const headTop = fr.top + Math.round(110 * u);
-  const heading: TextCardText[] = [];
-  const headFlow = {
-    size: headSize,
-    lineHeight: headLh,
-    top: headTop,
-    bottom: headTop + 3 * headLh,
+  const hSize = Math.min(Math.round(size * (editorial ? 1.75 : 1.5)), Math.round((editorial ? 68 : 60) * u));
+  const [hLine, hTop] = [Math.round(hSize * 1.3), fr.top + Math.round(86 * u)];
+  const heading: TextLine[] = [];
+  const hFlow = {
+    size: hSize,
     bold: true,
+    color: theme.ink,
+    lineHeight: hLine,
+    top: hTop,
+    bottom: hTop + 3 * hLine,
   };
-  const head = flow(
-    ctx,
-    fr,
-    { ...headFlow, color: theme.ink, balanced: true },
-    [{ text: parsed.heading, marker: '' }],
-    heading,
-  );
-  const lineHeight = Math.round(size * 1.7);
+  const head = flow(ctx, fr, { ...hFlow, balanced: true }, single(parsed.heading), heading);
+
+  const lineHeight = Math.round(size * 1.65);
   const top = head.y + Math.round(size * (editorial ? 1.5 : 1.2));
   const gap = theme.ornament === 'notebook' ? 0 : Math.round(size * 0.5);
-  const bottom = footer.y - Math.round(56 * u);
-  const body = flow(
-    ctx,
-    fr,
-    { size, lineHeight, top, bottom, gap, color: theme.ink, marker: theme.marker },
-    parsed.blocks,
-    items,
-  );
+  const bFlow = {
+    size,
+    bold: false,
+    color: theme.ink,
+    lineHeight,
+    top,
+    bottom: footerY - Math.round(48 * u),
+  };
+  const body = flow(ctx, fr, { ...bFlow, gap, marker: theme.marker }, parsed.blocks, items);
   return {
     items: [...heading, ...items],
     heading,
@@ -506,67 +467,42 @@ function planContent(ctx: SKRSContext2D, layout: TextCardLayout, parsed: Parsed,
 }
 
 /** Lays the cover out from y = 0, then centres the block a little above the middle of the card. */
-function planCover(ctx: SKRSContext2D, layout: TextCardLayout, parsed: Parsed, titleSize: number): Page {
-  const { theme, frame: fr } = layout;
-  const center = theme.ornament === 'bubbles';
-  const avail = fr.bottom - fr.top;
+function planCover(
+  ctx: SKRSContext2D,
+  { theme, frame: fr }: TextCardLayout,
+  parsed: Parsed,
+  titleSize: number,
+): Page {
+  const [center, avail] = [theme.ornament === 'bubbles', fr.bottom - fr.top];
   const items: TextCardItem[] = [];
   let top = 0;
   if (parsed.topic && parsed.topic !== parsed.heading) {
     const size = Math.round(30 * fr.u);
-    const label = { size, lineHeight: size, top, bottom: size, bold: true, color: theme.marker, center };
-    top = flow(ctx, fr, label, [{ text: `# ${parsed.topic}`, marker: '' }], items).y + Math.round(36 * fr.u);
+    const label = { size, bold: true, color: theme.marker, lineHeight: size, top, bottom: size, center };
+    top = flow(ctx, fr, label, single(`# ${parsed.topic}`), items).y + Math.round(36 * fr.u);
   }
-  const lineHeight = Math.round(titleSize * 1.22);
-  const heading: TextCardText[] = [];
-  const titleFlow = {
-    size: titleSize,
-    lineHeight,
-    top,
-    bottom: top + 4 * lineHeight,
-    bold: true,
-    center,
-    balanced: true,
-  };
-  const title = flow(
-    ctx,
-    fr,
-    { ...titleFlow, color: theme.cover?.ink ?? theme.ink },
-    [{ text: parsed.heading, marker: '' }],
-    heading,
-  );
+  const [lineHeight, heading]: [number, TextLine[]] = [Math.round(titleSize * 1.22), []];
+  const color = theme.cover?.ink ?? theme.ink;
+  const tFlow = { size: titleSize, bold: true, color, lineHeight, top, bottom: top + 4 * lineHeight, center };
+  const title = flow(ctx, fr, { ...tFlow, balanced: true }, single(parsed.heading), heading);
+
   const size = Math.max(Math.round(titleSize * 0.34), Math.round(26 * fr.u));
-  const subFlow = {
-    size,
-    lineHeight: Math.round(size * 1.6),
-    top: title.y + Math.round(titleSize * 0.6),
-    bottom: avail,
-  };
-  const sub = flow(
-    ctx,
-    fr,
-    { ...subFlow, color: theme.muted, marker: theme.marker, center },
-    parsed.blocks,
-    items,
-  );
+  const subTop = title.y + Math.round(titleSize * 0.6);
+  const sFlow = { size, bold: false, color: theme.muted, lineHeight: Math.round(size * 1.6), top: subTop };
+  const sub = flow(ctx, fr, { ...sFlow, bottom: avail, marker: theme.marker, center }, parsed.blocks, items);
   const dy = fr.top + Math.max(0, Math.round((avail - (parsed.blocks.length ? sub.y : title.y)) * 0.42));
   for (const item of [...heading, ...items]) item.y += dy;
   const grid = { top: fr.top, step: Math.round(64 * fr.u) };
   return { items: [...heading, ...items], heading, grid, complete: title.fits && sub.fits };
 }
 
-interface Parsed {
-  topic: string;
-  heading: string;
-  blocks: TextCardBlock[];
-}
-
 let measureCtx: SKRSContext2D | undefined;
 
-/** Shrinks the type step by step until everything fits; the smallest size is kept, truncated, if nothing does. */
+/** Shrinks the type step by step until everything fits; if nothing does, the smallest size is kept, truncated. */
 export function layoutTextCard(input: TextCardInput): TextCardLayout {
   const ranges = ensureFonts();
-  const theme = TEXT_CARD_THEMES[input.style ?? ''] ?? TEXT_CARD_THEMES.minimal!;
+  const style = input.style && Object.hasOwn(TEXT_CARD_THEMES, input.style) ? input.style : 'minimal';
+  const theme = TEXT_CARD_THEMES[style]!;
   const { width, height } = textCardSize(input.aspectRatio);
   const frame = frameFor(theme, height);
   const { heading, blocks } = parseTextCardContent(input.content);
@@ -583,16 +519,14 @@ export function layoutTextCard(input: TextCardInput): TextCardLayout {
     grid: { top: 0, step: 1 },
     complete: true,
   };
-  const ctx = (measureCtx ??= createCanvas(1, 1).getContext('2d'));
-  const u = frame.u;
+  measureCtx ??= createCanvas(1, 1).getContext('2d');
   const cover = input.pageType === 'cover';
-  const [from, to, by] = cover ? [104 * u, 56 * u, 4] : [40 * u, Math.max(22, 26 * u), 2].map(Math.round);
-  let page: Page;
-  for (let size = Math.round(from!); ; size = Math.max(Math.round(to!), size - by!)) {
-    page = cover ? planCover(ctx, base, parsed, size) : planContent(ctx, base, parsed, size);
-    if (page.complete || size <= Math.round(to!)) break;
+  const u = frame.u;
+  const [from, to, by] = cover ? [104 * u, 56 * u, 4] : [40 * u, Math.max(22, 26 * u), 2];
+  for (let size = Math.round(from); ; size = Math.max(Math.round(to), size - by)) {
+    const page = (cover ? planCover : planContent)(measureCtx, base, parsed, size);
+    if (page.complete || size <= Math.round(to)) return { ...base, ...page };
   }
-  return { ...base, ...page };
 }
 
 // ---------------------------------------------------------------- painting
@@ -691,9 +625,9 @@ const ORNAMENTS: Record<TextCardTheme['ornament'], (ctx: SKRSContext2D, layout: 
     ctx.restore();
     const dotsX = layout.input.pageType === 'cover' ? w / 2 - 22 * u : frame.right - 52 * u;
     const dotsY = frame.bottom - 12 * u;
-    ['#FFB5CD', '#FFE08A', '#A8E3CC'].forEach((color, i) =>
-      circle(ctx, dotsX + i * 22 * u, dotsY, 7 * u, color),
-    );
+    for (const [i, color] of ['#FFB5CD', '#FFE08A', '#A8E3CC'].entries()) {
+      circle(ctx, dotsX + i * 22 * u, dotsY, 7 * u, color);
+    }
     highlight(ctx, layout);
   },
 };
@@ -716,7 +650,7 @@ function paint(ctx: SKRSContext2D, layout: TextCardLayout): void {
       continue;
     }
     ctx.beginPath();
-    ctx.roundRect(item.x, item.y, item.width, item.height, item.radius);
+    ctx.roundRect(item.x, item.y, item.width, item.height, Math.min(item.width, item.height) / 2);
     ctx.fill();
   }
 }

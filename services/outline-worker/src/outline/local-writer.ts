@@ -260,10 +260,10 @@ function pickAngles(count: number, random: () => number): AngleId[] {
   return ORDER.filter((id) => chosen.has(id));
 }
 
-// Angle brackets would forge <page> separators and line breaks would forge tags, so the topic is flattened;
-// trailing punctuation is dropped because it is spliced into headings like "{t}｜…".
+// Angle brackets would forge <page> separators, backticks code fences and line breaks tag lines, so the topic
+// is flattened; trailing punctuation is dropped because it is spliced into headings like "{t}｜…".
 function cleanTopic(topic: string): string {
-  const flat = topic.replace(/[<>]/g, '').replace(/\s+/g, ' ').trim();
+  const flat = topic.replace(/[<>`]/g, '').replace(/\s+/g, ' ').trim();
   const chars = Array.from(flat.replace(/[?？!！。.,，;；:：、]+$/u, ''));
   const clean = chars.length > 40 ? `${chars.slice(0, 40).join('')}…` : chars.join('');
   if (!clean) throw new TypeError('Outline topic must not be empty');

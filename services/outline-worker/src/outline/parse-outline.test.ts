@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { OutlineParseError, parseOutline } from './parse-outline.js';
 import type { OutlinePage } from './parse-outline.js';
+import { OutlineParseError, parseOutline } from './parse-outline.js';
 
 const types = (pages: OutlinePage[]) => pages.map((p) => p.type);
 
@@ -399,7 +399,8 @@ describe('parseOutline edge cases', () => {
   });
 
   it('keeps post copy that merely looks like chatter', () => {
-    const raw = '好的习惯成就更好的你\n每天进步一点点\n<page>\n先定一个小目标\n<page>\n坚持 21 天\n\n评论区告诉我你的打卡天数';
+    const raw =
+      '好的习惯成就更好的你\n每天进步一点点\n<page>\n先定一个小目标\n<page>\n坚持 21 天\n\n评论区告诉我你的打卡天数';
     const pages = parseOutline(raw);
     expect(types(pages)).toEqual(['cover', 'content', 'summary']);
     expect(pages[0]?.content).toBe('好的习惯成就更好的你\n每天进步一点点');
@@ -407,7 +408,8 @@ describe('parseOutline edge cases', () => {
   });
 
   it('parses an outline that follows an apology', () => {
-    const raw = '抱歉，我无法查看你上传的图片，不过可以先按主题写：\n[封面]\n春季护肤\n<page>\n[内容]\n补水\n<page>\n[总结]\n坚持';
+    const raw =
+      '抱歉，我无法查看你上传的图片，不过可以先按主题写：\n[封面]\n春季护肤\n<page>\n[内容]\n补水\n<page>\n[总结]\n坚持';
     expect(parseOutline(raw).map((p) => p.content)).toEqual(['春季护肤', '补水', '坚持']);
   });
 });

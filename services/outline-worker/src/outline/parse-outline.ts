@@ -27,21 +27,17 @@ interface Block {
   lines: string[];
 }
 
-const TYPE_WORDS: Record<string, OutlinePageType> = {
-  封面: 'cover',
-  cover: 'cover',
-  内容: 'content',
-  正文: 'content',
-  content: 'content',
-  body: 'content',
-  总结: 'summary',
-  小结: 'summary',
-  结尾: 'summary',
-  summary: 'summary',
-  conclusion: 'summary',
-  recap: 'summary',
+const TYPE_WORDS: Record<OutlinePageType, string[]> = {
+  cover: ['封面', 'cover'],
+  content: ['内容', '正文', 'content', 'body'],
+  summary: ['总结', '小结', '结尾', 'summary', 'conclusion', 'recap'],
 };
-const WORDS = Object.keys(TYPE_WORDS).join('|');
+const TYPE_BY_WORD = new Map(
+  Object.entries(TYPE_WORDS).flatMap(([type, words]) =>
+    words.map((w) => [w, type as OutlinePageType] as const),
+  ),
+);
+const WORDS = [...TYPE_BY_WORD.keys()].join('|');
 const SUFFIX = '(?:页|\\s*page|\\s*slide)?';
 const ORDINAL = '(?:\\s*[#-]?\\s*\\d+)?';
 const BRACKET_RE = new RegExp(`^[\\[【(（「]\\s*(${WORDS})${SUFFIX}${ORDINAL}\\s*[\\]】)）」]`, 'iu');
@@ -99,7 +95,7 @@ function parseMarker(line: string): Marker | null {
   if (!num && !tag) return null;
   const word = tag?.[1]?.toLowerCase();
   const rest = (tag ? s.slice(tag[0].length) : s).replace(LEAD_PUNCT_RE, '').trim();
-  return { type: word ? TYPE_WORDS[word] : undefined, rest, strong: Boolean(num || bracket) };
+  return { type: word ? TYPE_BY_WORD.get(word) : undefined, rest, strong: Boolean(num || bracket) };
 }
 
 function normalize(raw: string): string {

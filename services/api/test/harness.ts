@@ -1,0 +1,129 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { ListObjectsV2Command } from '@aws-sdk/client-s3';
+import { createLogger, createStorage } from '@inkpost/core';
+import { startImageWorker } from '@inkpost/image-worker';
+import { startOutlineWorker } from '@inkpost/outline-worker';
+import { ApiEnv, loadImageProviders, loadTextProviders, parseEnv, type PostView } from '@inkpost/shared';
+import {
+  cleanupRedisPrefix,
+  createS3Client,
+  emptyAndDeleteBucket,
+  randomBucket,
+  randomPrefix,
+  testEnv,
+} from '@inkpost/testkit';
+import type { FastifyInstance } from 'fastify';
+import { buildApp, createApiContext } from '../src/index.js';
+import { readSse, type SseMessage } from './sse-client.js';
+
+export interface StackOptions {
+  textProvidersYaml?: string;
+  imageProvidersYaml?: string;
+  env?: Record<string, string>;
+  /** Start the workers (default true). */
+  workers?: boolean;
+}
+
+export interface Stack {
+  url: string;
+  app: FastifyInstance;
+  prefix: string;
+  bucket: string;
+  request(method: string, path: string, body?: unknown, headers?: Record<string, string>): Promise<Response>;
+  createPost(body: Record<string, unknown>): Promise<PostView>;
+  /** Follows a post's SSE stream until it ends (or the timeout), returning every message. */
+  follow(postId: string, timeoutMs?: number, lastEventId?: string): Promise<SseMessage[]>;
+  listObjects(prefix?: string): Promise<string[]>;
+  close(): Promise<void>;
+}
+
+function writeTemp(name: string, content: string): string {
+  const dir = mkdtempSync(path.join(tmpdir(), 'inkpost-test-'));
+  const file = path.join(dir, name);
+  writeFileSync(file, content);
+  return file;
+}
+
+/** The whole system in this process on the real Redis and S3: API on a random port plus both workers. */
+export async function startStack(opts: StackOptions = {}): Promise<Stack> {
+  const t = testEnv();
+  const prefix = randomPrefix();
+  const bucket = randomBucket();
+  const processEnv: NodeJS.ProcessEnv = {
+    ...process.env,
+    REDIS_URL: t.redisUrl,
+    KEY_PREFIX: prefix,
+    S3_ENDPOINT: t.s3.endpoint,
+    S3_BUCKET: bucket,
+    S3_ACCESS_KEY_ID: t.s3.accessKeyId,
+    S3_SECRET_ACCESS_KEY: t.s3.secretAccessKey,
+    S3_REGION: t.s3.region,
+    S3_FORCE_PATH_STYLE: 'true',
+    PORT: '0',
+    HOST: '127.0.0.1',
+    LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
+    SSE_PING_MS: '1000',
+    TEXT_PROVIDERS_FILE: opts.textProvidersYaml ? writeTemp('text.yaml', opts.textProvidersYaml) : '',
+    IMAGE_PROVIDERS_FILE: opts.imageProvidersYaml ? writeTemp('image.yaml', opts.imageProvidersYaml) : '',
+    ...opts.env,
+  };
+  const env = parseEnv(ApiEnv, processEnv);
+  const log = createLogger('test', env.LOG_LEVEL);
+  const ctx = await createApiContext(env, log, processEnv);
+  const app = await buildApp(ctx);
+  await app.listen({ port: 0, host: '127.0.0.1' });
+  const address = app.server.address();
+  const url = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
+
+  const closers: (() => Promise<void>)[] = [];
+  if (opts.workers !== false) {
+    const storage = createStorage(env);
+    const textProviders = loadTextProviders(env.TEXT_PROVIDERS_FILE, processEnv);
+    const imageProviders = loadImageProviders(env.IMAGE_PROVIDERS_FILE, processEnv, env.HIGH_CONCURRENCY_DEFAULT);
+    const common = { redisUrl: env.REDIS_URL, keyPrefix: prefix, storage, log, imageProviders };
+    const outline = await startOutlineWorker({ ...common, concurrency: 2, textProviders });
+    const image = await startImageWorker(common);
+    closers.push(outline.close, image.close, async () => storage.close());
+  }
+
+  const s3 = await createS3Client(t);
+  const request = (method: string, p: string, body?: unknown, headers: Record<string, string> = {}) =>
+    fetch(`${url}${p}`, {
+      method,
+      headers: body === undefined ? headers : { 'content-type': 'application/json', ...headers },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+
+  return {
+    url,
+    app,
+    prefix,
+    bucket,
+    request,
+    async createPost(body) {
+      const res = await request('POST', '/v1/posts', body);
+      if (res.status !== 202) throw new Error(`create answered ${res.status}: ${await res.text()}`);
+      return (await res.json()) as PostView;
+    },
+    async follow(postId, timeoutMs = 20_000, lastEventId) {
+      const messages: SseMessage[] = [];
+      const signal = AbortSignal.timeout(timeoutMs);
+      for await (const m of readSse(`${url}/v1/posts/${postId}/events`, { signal, lastEventId })) messages.push(m);
+      return messages;
+    },
+    async listObjects(p = 'posts/') {
+      const out = await s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: p }));
+      return (out.Contents ?? []).map((o) => o.Key!).sort();
+    },
+    async close() {
+      await app.close();
+      for (const close of closers) await close();
+      await ctx.close();
+      await cleanupRedisPrefix(t.redisUrl, prefix);
+      await emptyAndDeleteBucket(s3, bucket).catch(() => {});
+      s3.destroy();
+    },
+  };
+}
