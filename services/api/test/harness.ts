@@ -5,7 +5,7 @@ import { ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { createLogger, createStorage } from '@inkpost/core';
 import { startImageWorker } from '@inkpost/image-worker';
 import { startOutlineWorker } from '@inkpost/outline-worker';
-import { ApiEnv, loadImageProviders, loadTextProviders, parseEnv, type PostView } from '@inkpost/shared';
+import { ApiEnv, type ApiEnv as ApiEnvType, loadImageProviders, loadTextProviders, parseEnv, type PostView } from '@inkpost/shared';
 import {
   cleanupRedisPrefix,
   createS3Client,
@@ -36,7 +36,18 @@ export interface Stack {
   /** Follows a post's SSE stream until it ends (or the timeout), returning every message. */
   follow(postId: string, timeoutMs?: number, lastEventId?: string): Promise<SseMessage[]>;
   listObjects(prefix?: string): Promise<string[]>;
+  /** Another API process on the same Redis/S3/prefix, as a second instance behind a load balancer would be. */
+  secondApi(): Promise<{ url: string; close: () => Promise<void> }>;
   close(): Promise<void>;
+}
+
+async function listen(env: ApiEnvType, processEnv: NodeJS.ProcessEnv) {
+  const ctx = await createApiContext(env, createLogger('test', env.LOG_LEVEL), processEnv);
+  const app = await buildApp(ctx);
+  await app.listen({ port: 0, host: '127.0.0.1' });
+  const address = app.server.address();
+  const url = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
+  return { ctx, app, url };
 }
 
 function writeTemp(name: string, content: string): string {
@@ -71,11 +82,7 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
   };
   const env = parseEnv(ApiEnv, processEnv);
   const log = createLogger('test', env.LOG_LEVEL);
-  const ctx = await createApiContext(env, log, processEnv);
-  const app = await buildApp(ctx);
-  await app.listen({ port: 0, host: '127.0.0.1' });
-  const address = app.server.address();
-  const url = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
+  const { ctx, app, url } = await listen(env, processEnv);
 
   const closers: (() => Promise<void>)[] = [];
   if (opts.workers !== false) {
@@ -116,6 +123,16 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
     async listObjects(p = 'posts/') {
       const out = await s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: p }));
       return (out.Contents ?? []).map((o) => o.Key!).sort();
+    },
+    async secondApi() {
+      const second = await listen(env, processEnv);
+      return {
+        url: second.url,
+        close: async () => {
+          await second.app.close();
+          await second.ctx.close();
+        },
+      };
     },
     async close() {
       await app.close();

@@ -31,7 +31,7 @@ export async function* readSse(
       }
     }
   } catch (err) {
-    if ((err as Error).name !== 'AbortError') throw err;
+    if (!['AbortError', 'TimeoutError'].includes((err as Error).name)) throw err;
   }
 }
 

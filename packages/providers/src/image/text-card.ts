@@ -211,36 +211,27 @@ function measurer(ctx: SKRSContext2D, size: number, bold: boolean): Measure {
   };
 }
 
-/** Break opportunities sit around every space and CJK character; Latin words split only when wider than a line. */
-function tokenize(text: string, m: Measure, maxW: number): string[] {
-  const tokens: string[] = [];
-  let word = '';
-  const flush = () => {
-    if (m(word) <= maxW) {
-      if (word) tokens.push(word);
-    } else {
-      let part = '';
-      for (const ch of word) {
-        if (part && m(part + ch) > maxW) {
-          tokens.push(part);
-          part = '';
-        }
-        part += ch;
-      }
-      tokens.push(part);
-    }
-    word = '';
-  };
-  for (const ch of text) {
-    if (ch !== ' ' && ch.codePointAt(0)! < 0x2e80) {
-      word += ch;
+const UNITS = / |[\u2e80-\u{10ffff}]|[^ \u2e80-\u{10ffff}]+/gu;
+
+/** Lazily yields break units (spaces, CJK characters, Latin words), so wrapping long text can stop early. */
+function* tokenize(text: string, m: Measure, maxW: number): Generator<string> {
+  for (const [unit] of text.matchAll(UNITS)) {
+    if (m(unit) <= maxW) {
+      yield unit;
       continue;
     }
-    flush();
-    tokens.push(ch);
+    // A word wider than the line is split wherever it overflows.
+    let [part, width] = ['', 0];
+    for (const ch of unit) {
+      if (part && width + m(ch) > maxW) {
+        yield part;
+        [part, width] = ['', 0];
+      }
+      part += ch;
+      width += m(ch);
+    }
+    yield part;
   }
-  flush();
-  return tokens;
 }
 
 /** Greedy wrap with light kinsoku; stops after `limit` lines so oversized text costs only what can be shown. */

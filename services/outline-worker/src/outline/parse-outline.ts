@@ -249,6 +249,11 @@ function stripTrailingChatter(block: Block): Block {
   return { ...block, lines };
 }
 
+/**
+ * When the model tagged its pages, untagged text before the tagged cover, or a short untagged block around
+ * otherwise tagged pages, is talk about the outline rather than a page. An untagged block after a tagged
+ * summary (sign-offs, a stray hashtag line) is dropped for the same reason.
+ */
 function dropChatter(input: Block[]): Block[] {
   let blocks = input.filter((b) => bodyLines(b) > 0);
   const firstCover = blocks.findIndex((b) => b.type === 'cover');
