@@ -16,6 +16,18 @@ export class HttpError extends Error {
 
 export const notFound = (what = 'Post') => new HttpError(404, 'not_found', `${what} not found.`);
 
+// Fastify's own 4xx codes, named for API clients.
+const FASTIFY_CODES: Record<string, string> = {
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: 'unsupported_media_type',
+  FST_ERR_CTP_INVALID_JSON_BODY: 'invalid_json',
+  FST_ERR_CTP_EMPTY_JSON_BODY: 'invalid_json',
+  FST_ERR_CTP_BODY_TOO_LARGE: 'payload_too_large',
+  FST_REQ_FILE_TOO_LARGE: 'payload_too_large',
+  FST_FILES_LIMIT: 'too_many_files',
+  FST_PARTS_LIMIT: 'too_many_parts',
+  FST_FIELDS_LIMIT: 'too_many_fields',
+};
+
 function toSnakeCase(code: string): string {
   return code
     .replace(/^FST_(ERR_)?/, '')
@@ -44,7 +56,7 @@ export function registerErrorHandling(app: FastifyInstance): void {
     if (error instanceof PostStateError) return reply.status(409).send({ error: { code: error.code, message: error.message } });
     const status = error.statusCode ?? 500;
     if (status >= 400 && status < 500) {
-      const code = error.code ? toSnakeCase(error.code) : 'bad_request';
+      const code = error.code ? (FASTIFY_CODES[error.code] ?? toSnakeCase(error.code)) : 'bad_request';
       return reply.status(status).send({ error: { code, message: error.message } });
     }
     request.log.error({ err: error }, 'request failed');
