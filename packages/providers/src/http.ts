@@ -23,20 +23,27 @@ export async function providerFetch(call: HttpCall): Promise<{ status: number; b
   try {
     res = await fetch(call.url, { method: call.method ?? 'POST', headers: call.headers, body: call.body, signal });
   } catch (err) {
-    throw scrubbed(errorFromNetwork(call.provider, err, timeout.aborted && !call.signal?.aborted), call.secrets);
+    throw networkError(call, err, timeout);
   }
   let body: Buffer;
   try {
     body = await readLimited(res, call.maxBytes ?? 50 * 1024 * 1024);
   } catch (err) {
     if (err instanceof ProviderError) throw err;
-    throw scrubbed(errorFromNetwork(call.provider, err, timeout.aborted && !call.signal?.aborted), call.secrets);
+    throw networkError(call, err, timeout);
   }
   if (!res.ok) {
     const message = providerMessageFrom(body.toString('utf8'));
     throw scrubbed(errorFromStatus(call.provider, res.status, message, res.headers.get('retry-after')), call.secrets);
   }
   return { status: res.status, body, contentType: res.headers.get('content-type') ?? '' };
+}
+
+function networkError(call: HttpCall, err: unknown, timeout: AbortSignal): ProviderError {
+  // fetch rejects with the signal's reason, which is whatever the caller aborted with (BullMQ passes a string), so
+  // the caller's signal, not the error's name, says whether this was a cancellation.
+  if (call.signal?.aborted) return errorFromNetwork(call.provider, { name: 'AbortError' }, false);
+  return scrubbed(errorFromNetwork(call.provider, err, timeout.aborted), call.secrets);
 }
 
 async function readLimited(res: Response, maxBytes: number): Promise<Buffer> {

@@ -35,15 +35,28 @@ export class ImageApiProvider implements ImageProvider {
         retryable: true,
       });
     }
+    if (!looksComplete(bytes, mimeType)) {
+      throw new ProviderError(`${this.name} answered with a truncated image`, {
+        code: 'provider_bad_response',
+        retryable: true,
+      });
+    }
     return { bytes, mimeType, model: this.config.model };
   }
 
   private generationsUrl(fromEdits: boolean): string {
-    return fromEdits ? this.config.endpointUrl!.replace(/\/images\/edits$/, '/images/generations') : this.config.endpointUrl!;
+    return fromEdits
+      ? this.config.endpointUrl!.replace(/\/images\/edits$/, '/images/generations')
+      : this.config.endpointUrl!;
   }
 
   private baseFields(prompt: string, req: RenderRequest): Record<string, string | number> {
-    const fields: Record<string, string | number> = { model: this.config.model!, prompt, n: 1, aspect_ratio: req.aspectRatio };
+    const fields: Record<string, string | number> = {
+      model: this.config.model!,
+      prompt,
+      n: 1,
+      aspect_ratio: req.aspectRatio,
+    };
     if (this.config.imageSize) fields.size = this.config.imageSize;
     if (this.config.responseFormat) fields.response_format = this.config.responseFormat;
     return fields;
@@ -63,7 +76,12 @@ export class ImageApiProvider implements ImageProvider {
     return form;
   }
 
-  private async post(url: string, body: RequestInit['body'], signal?: AbortSignal, contentType?: string): Promise<unknown> {
+  private async post(
+    url: string,
+    body: RequestInit['body'],
+    signal?: AbortSignal,
+    contentType?: string,
+  ): Promise<unknown> {
     const headers: Record<string, string> = { authorization: `Bearer ${this.config.apiKey}` };
     if (contentType) headers['content-type'] = contentType;
     const res = await providerFetch({
@@ -105,5 +123,26 @@ export class ImageApiProvider implements ImageProvider {
       code: 'provider_bad_response',
       retryable: true,
     });
+  }
+}
+
+/**
+ * False when an image visibly stops early: its format's end marker (PNG IEND, JPEG EOI, GIF trailer) is missing
+ * from the last bytes, or a WebP is shorter than its RIFF header says. A cut-off download has the right magic
+ * number, so sniffing the type alone would accept it.
+ */
+function looksComplete(bytes: Buffer, mimeType: string): boolean {
+  const tail = bytes.subarray(-32);
+  switch (mimeType) {
+    case 'image/png':
+      return tail.includes('IEND', 0, 'latin1');
+    case 'image/jpeg':
+      return tail.includes(Buffer.from([0xff, 0xd9]));
+    case 'image/gif':
+      return tail.includes(0x3b);
+    case 'image/webp':
+      return bytes.length >= 12 && bytes.readUInt32LE(4) + 8 <= bytes.length;
+    default:
+      return true;
   }
 }

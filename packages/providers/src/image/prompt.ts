@@ -18,7 +18,8 @@ const ORIENTATION: Record<AspectRatio, string> = {
 
 const ROLE: Record<string, string> = {
   cover: 'the cover: it must stop the scroll, with the title large and readable',
-  content: 'a content page: lay the information out clearly, with the heading prominent and the points easy to scan',
+  content:
+    'a content page: lay the information out clearly, with the heading prominent and the points easy to scan',
   summary: 'the closing page: summarise the key takeaways and invite the reader to save and follow',
 };
 
@@ -42,11 +43,20 @@ export function buildImagePrompt(req: RenderRequest, short: boolean): string {
   ];
   if (style) lines.push('', `Visual style: ${style}.`);
   if (hasCover) {
-    lines.push('', 'The first attached image is the cover of this post: match its colours, typography and layout style exactly.');
+    lines.push(
+      '',
+      'The first attached image is the cover of this post: match its colours, typography and layout style exactly.',
+    );
   }
-  if (userRefs > 0) lines.push('', `The user attached ${userRefs} reference image(s): take the subject and look from them.`);
+  if (userRefs > 0)
+    lines.push('', `The user attached ${userRefs} reference image(s): take the subject and look from them.`);
   if (!short) {
-    lines.push('', `Post topic: ${req.topic}`, '', 'Whole outline, for context only (render only this page):');
+    lines.push(
+      '',
+      `Post topic: ${req.topic}`,
+      '',
+      'Whole outline, for context only (render only this page):',
+    );
     req.pages.forEach((p, i) => lines.push(`${i + 1}. [${p.type}] ${firstLine(p.content)}`));
   }
   return lines.join('\n');

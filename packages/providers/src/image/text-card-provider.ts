@@ -2,6 +2,18 @@ import type { ImageProviderConfig } from '@inkpost/shared';
 import { renderTextCard } from './text-card.js';
 import type { ImageProvider, RenderedImage, RenderRequest } from './types.js';
 
+// Outline lines addressed to an image model ("画面：…", "Visual: …") describe a picture; a text card has none.
+const IMAGE_DIRECTION = /^\s*(画面|视觉|配图|风格|visual|image|style)\s*[:：]/i;
+
+/** The page text a card shows: the outline text without directions meant for image models. */
+export function cardText(content: string): string {
+  return content
+    .split('\n')
+    .filter((line) => !IMAGE_DIRECTION.test(line))
+    .join('\n')
+    .trim();
+}
+
 /** `text_card`: renders the page text onto a styled card locally; no key, no network, no cost. */
 export class TextCardProvider implements ImageProvider {
   readonly type = 'text_card';
@@ -18,7 +30,7 @@ export class TextCardProvider implements ImageProvider {
     const bytes = await renderTextCard({
       topic: req.topic,
       pageType: page.type,
-      content: page.content,
+      content: cardText(page.content) || page.content,
       pageNumber: req.pageIndex + 1,
       pageCount: req.pages.length,
       aspectRatio: req.aspectRatio,

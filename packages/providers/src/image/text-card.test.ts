@@ -159,7 +159,9 @@ describe('renderTextCard', () => {
   });
 
   it('drops emoji, so a card with emoji equals the same card without them', async () => {
-    const withEmoji = await renderTextCard(card({ content: '早餐吃什么🍳\n- 燕麦👍🏻 牛奶\n- 鸡蛋❤️‍🔥 🇨🇳 ✨' }));
+    const withEmoji = await renderTextCard(
+      card({ content: '早餐吃什么🍳\n- 燕麦👍🏻 牛奶\n- 鸡蛋❤️‍🔥 🇨🇳 ✨' }),
+    );
     const without = await renderTextCard(card({ content: '早餐吃什么\n- 燕麦 牛奶\n- 鸡蛋' }));
     expect(withEmoji.equals(without)).toBe(true);
   });
@@ -235,7 +237,9 @@ describe('line breaking', () => {
     expect(layout.complete).toBe(true);
     const body = textOf(layout).filter((t) => !['Why mornings', '2 / 7', '早起的好处'].includes(t));
     expect(body.join(' ')).toBe(words);
-    const longer = layoutTextCard(card({ content: `Why mornings\n${`${words}. `.repeat(12)}`, aspectRatio: '1:1' }));
+    const longer = layoutTextCard(
+      card({ content: `Why mornings\n${`${words}. `.repeat(12)}`, aspectRatio: '1:1' }),
+    );
     const bodySize = (l: TextCardLayout) => {
       const first = l.items.find((i) => i.kind === 'text' && i.text.startsWith('Morning'));
       return first?.kind === 'text' ? first.size : 0;

@@ -116,8 +116,9 @@ function readCoverage(path: string): Uint32Array {
         const sub = cmap.readUInt32BE(8 + s * 8);
         if (cmap.readUInt16BE(sub) !== 12) continue;
         const ranges = new Uint32Array(cmap.readUInt32BE(sub + 12) * 2);
-        for (let i = 0; i < ranges.length; i++)
+        for (let i = 0; i < ranges.length; i++) {
           ranges[i] = cmap.readUInt32BE(sub + 16 + (i >> 1) * 12 + (i & 1) * 4);
+        }
         return ranges;
       }
     }
@@ -131,8 +132,9 @@ function ensureFonts(): Uint32Array {
   if (coverage) return coverage;
   const regular = fontFile('400Regular/NotoSansSC_400Regular.ttf');
   for (const file of [regular, fontFile('700Bold/NotoSansSC_700Bold.ttf')]) {
-    if (!GlobalFonts.registerFromPath(file, TEXT_CARD_FONT_FAMILY))
+    if (!GlobalFonts.registerFromPath(file, TEXT_CARD_FONT_FAMILY)) {
       throw new Error(`text-card: cannot load ${file}`);
+    }
   }
   coverage = readCoverage(regular);
   return coverage;
@@ -170,7 +172,7 @@ function cleanLine(raw: string, ranges: Uint32Array): string {
     .join('');
   return drawable
     .replace(TAG, '')
-    .replace(/^\s*(?:#{1,6}|>)\s+/, '')
+    .replace(/^\s*(?:#{1,6}|>)\s+|^[-*_=]{3,}$/, '')
     .replace(/\*\*/g, '')
     .replace(/ {2,}/g, ' ')
     .trim();
@@ -404,6 +406,24 @@ function badge(ctx: SKRSContext2D, fr: Frame, label: string, right: boolean, [fi
   ];
 }
 
+/** A heading of at most three lines; it shrinks on its own before it is allowed to make the body smaller. */
+function placeHeading(
+  ctx: SKRSContext2D,
+  fr: Frame,
+  text: string,
+  sizes: { from: number; to: number },
+  top: number,
+  color: string,
+) {
+  for (let size = sizes.from; ; size -= 2) {
+    const lineHeight = Math.round(size * 1.3);
+    const heading: TextLine[] = [];
+    const f = { size, bold: true, color, lineHeight, top, bottom: top + 3 * lineHeight, balanced: true };
+    const result = flow(ctx, fr, f, single(text), heading);
+    if (result.fits || size - 2 < sizes.to) return { ...result, heading };
+  }
+}
+
 /** Badge and footer, then a heading and body whose type scales with `size`. */
 function planContent(
   ctx: SKRSContext2D,
@@ -425,17 +445,16 @@ function planContent(
 
   const editorial = theme.ornament === 'editorial';
   const hSize = Math.min(Math.round(size * (editorial ? 1.75 : 1.5)), Math.round((editorial ? 68 : 60) * u));
-  const [hLine, hTop] = [Math.round(hSize * 1.3), fr.top + Math.round(86 * u)];
-  const heading: TextLine[] = [];
-  const hFlow = {
-    size: hSize,
-    bold: true,
-    color: theme.ink,
-    lineHeight: hLine,
-    top: hTop,
-    bottom: hTop + 3 * hLine,
-  };
-  const head = flow(ctx, fr, { ...hFlow, balanced: true }, single(parsed.heading), heading);
+  const hTop = fr.top + Math.round(86 * u);
+  const head = placeHeading(
+    ctx,
+    fr,
+    parsed.heading,
+    { from: hSize, to: Math.round(size * 1.15) },
+    hTop,
+    theme.ink,
+  );
+  const heading = head.heading;
 
   const lineHeight = Math.round(size * 1.65);
   const top = head.y + Math.round(size * (editorial ? 1.5 : 1.2));
@@ -472,7 +491,8 @@ function planCover(
     const label = { size, bold: true, color: theme.marker, lineHeight: size, top, bottom: size, center };
     top = flow(ctx, fr, label, single(`# ${parsed.topic}`), items).y + Math.round(36 * fr.u);
   }
-  const [lineHeight, heading]: [number, TextLine[]] = [Math.round(titleSize * 1.22), []];
+  const lineHeight = Math.round(titleSize * 1.22);
+  const heading: TextLine[] = [];
   const color = theme.cover?.ink ?? theme.ink;
   const tFlow = { size: titleSize, bold: true, color, lineHeight, top, bottom: top + 4 * lineHeight, center };
   const title = flow(ctx, fr, { ...tFlow, balanced: true }, single(parsed.heading), heading);
@@ -483,7 +503,7 @@ function planCover(
   const sub = flow(ctx, fr, { ...sFlow, bottom: avail, marker: theme.marker, center }, parsed.blocks, items);
   const dy = fr.top + Math.max(0, Math.round((avail - (parsed.blocks.length ? sub.y : title.y)) * 0.42));
   for (const item of [...heading, ...items]) item.y += dy;
-  const grid = { top: fr.top, step: Math.round(64 * fr.u) };
+  const grid = { top: sFlow.top + dy, step: sFlow.lineHeight };
   return { items: [...heading, ...items], heading, grid, complete: title.fits && sub.fits };
 }
 
@@ -542,7 +562,8 @@ function circle(ctx: SKRSContext2D, x: number, y: number, r: number, color: stri
 const ORNAMENTS: Record<TextCardTheme['ornament'], (ctx: SKRSContext2D, layout: TextCardLayout) => void> = {
   bar: (ctx, { input, heading, frame: { u }, theme }) => {
     const line = input.pageType === 'cover' ? heading.at(-1) : heading[0];
-    if (!line) return;
+    // On summary pages the label pill already sits where the bar would go.
+    if (!line || input.pageType === 'summary') return;
     const below = input.pageType === 'cover';
     ctx.fillStyle = theme.accent;
     ctx.beginPath();
@@ -558,8 +579,9 @@ const ORNAMENTS: Record<TextCardTheme['ornament'], (ctx: SKRSContext2D, layout: 
     } = layout;
     ctx.fillStyle = '#D3DFE8';
     const first = grid.top - Math.floor((grid.top - 40 * u) / grid.step) * grid.step;
-    for (let y = first; y < height - 20 * u; y += grid.step)
+    for (let y = first; y < height - 20 * u; y += grid.step) {
       ctx.fillRect(0, Math.round(y), width, Math.max(1, 2 * u));
+    }
     ctx.fillStyle = '#EBA6A0';
     ctx.fillRect(Math.round(116 * u), 0, Math.max(2, 3 * u), height);
     const holeGap = 150 * u;

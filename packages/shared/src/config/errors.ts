@@ -12,5 +12,7 @@ export function configErrorFrom(source: string, error: z.ZodError): ConfigError 
   const path = issue.path.map(String).join('.');
   const where = path ? `${source} ${path}` : source;
   const more = error.issues.length > 1 ? ` (and ${error.issues.length - 1} more)` : '';
-  return new ConfigError(`Invalid configuration: ${where}: ${issue.message}${more}`);
+  // A record key that fails its schema reports a generic "Invalid key in record"; the key schema's message says why.
+  const message = (issue.code === 'invalid_key' && issue.issues[0]?.message) || issue.message;
+  return new ConfigError(`Invalid configuration: ${where}: ${message}${more}`);
 }

@@ -91,18 +91,24 @@ export interface ProvidersConfig<T> {
   providers: Map<string, T>;
 }
 
-/** Replaces `${VAR}` in every string value with the environment's value; a missing variable is an error. */
-export function expandEnv(value: unknown, env: NodeJS.ProcessEnv, path: string[] = []): unknown {
+/**
+ * Replaces `${VAR}` in every string value with the environment's value; a missing variable is an error naming
+ * `<source> <field.path>`.
+ */
+export function expandEnv(value: unknown, env: NodeJS.ProcessEnv, path: string[] = [], source?: string): unknown {
   if (typeof value === 'string') {
     return value.replace(/\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g, (_, name: string) => {
       const v = env[name];
-      if (v === undefined) throw new ConfigError(`Invalid configuration: ${path.join('.')}: environment variable ${name} is not set`);
+      if (v === undefined) {
+        const where = [source, path.join('.')].filter(Boolean).join(' ');
+        throw new ConfigError(`Invalid configuration: ${where}: environment variable ${name} is not set`);
+      }
       return v;
     });
   }
-  if (Array.isArray(value)) return value.map((v, i) => expandEnv(v, env, [...path, String(i)]));
+  if (Array.isArray(value)) return value.map((v, i) => expandEnv(v, env, [...path, String(i)], source));
   if (value && typeof value === 'object') {
-    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, expandEnv(v, env, [...path, k])]));
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, expandEnv(v, env, [...path, k], source)]));
   }
   return value;
 }
@@ -143,10 +149,11 @@ function readYaml(file: string, source: string): unknown {
 
 function parseFile<T extends z.ZodType>(schema: T, file: string | undefined, source: string, env: NodeJS.ProcessEnv) {
   if (!file) return { active_provider: undefined, providers: {} } as z.infer<ReturnType<typeof providerFile<T>>>;
-  const raw = readYaml(file, source);
+  // Expanded before validation, so `${VAR}` works in any field (base_url included) and its value is validated.
+  const raw = expandEnv(readYaml(file, source), env, [], source);
   const result = providerFile(schema).safeParse(raw);
   if (!result.success) throw configErrorFrom(source, result.error);
-  return expandEnv(result.data, env, [source]) as z.infer<ReturnType<typeof providerFile<T>>>;
+  return result.data as z.infer<ReturnType<typeof providerFile<T>>>;
 }
 
 function requireField(source: string, name: string, field: string, value: string | undefined): string {
