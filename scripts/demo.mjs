@@ -79,7 +79,10 @@ async function run(base) {
     if (!page.image.url) continue;
     const res = await fetch(new URL(page.image.url, base), { headers });
     const ext = (res.headers.get('content-type') ?? 'image/png').split('/')[1].replace('jpeg', 'jpg');
-    await writeFile(path.join(dir, `${String(page.index + 1).padStart(2, '0')}.${ext}`), Buffer.from(await res.arrayBuffer()));
+    await writeFile(
+      path.join(dir, `${String(page.index + 1).padStart(2, '0')}.${ext}`),
+      Buffer.from(await res.arrayBuffer()),
+    );
   }
   const outline = final.pages.map((p) => `## ${p.index + 1}. ${p.type}\n\n${p.content}\n`).join('\n');
   await writeFile(path.join(dir, 'outline.md'), `# ${final.topic}\n\n${outline}`);

@@ -4,7 +4,9 @@ import { startLocalStack } from './lib/stack.mjs';
 
 try {
   const stack = await startLocalStack();
-  console.log(`\nInkpost is running: API ${stack.url}  ·  docs ${stack.url}/docs  ·  queues ${stack.url}/admin/queues`);
+  console.log(
+    `\nInkpost is running: API ${stack.url}  ·  docs ${stack.url}/docs  ·  queues ${stack.url}/admin/queues`,
+  );
   console.log(`Try: pnpm demo "3岁宝宝冬季保暖攻略"   (Ctrl+C stops everything)\n`);
   let stopping = false;
   const stop = async () => {

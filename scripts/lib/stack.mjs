@@ -45,9 +45,13 @@ export async function ensureRedis(env, say) {
   const dir = path.join(root, 'data/redis');
   mkdirSync(dir, { recursive: true });
   say(`starting redis-server on port ${port} (data in ${dir})`);
-  const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--appendonly', 'yes'], {
-    stdio: 'ignore',
-  });
+  const child = spawn(
+    'redis-server',
+    ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--appendonly', 'yes'],
+    {
+      stdio: 'ignore',
+    },
+  );
   for (let i = 0; i < 50 && !(await redisAnswers(url)); i++) await new Promise((r) => setTimeout(r, 100));
   if (!(await redisAnswers(url))) throw new Error(`redis-server did not start on port ${port}`);
   return { url, close: async () => void child.kill('SIGTERM') };
@@ -74,12 +78,22 @@ export async function ensureS3(env, say) {
 export async function startLocalStack({ env = process.env, port, quiet = false, say = console.log } = {}) {
   const redis = await ensureRedis(env, say);
   const s3 = await ensureS3(env, say);
-  const childEnv = { ...env, ...s3.env, REDIS_URL: redis.url, PORT: String(port ?? env.PORT ?? 3000), HOST: env.HOST ?? '127.0.0.1' };
+  const childEnv = {
+    ...env,
+    ...s3.env,
+    REDIS_URL: redis.url,
+    PORT: String(port ?? env.PORT ?? 3000),
+    HOST: env.HOST ?? '127.0.0.1',
+  };
   const children = SERVICES.map((name) => {
-    const child = spawn(process.execPath, ['--enable-source-maps', path.join(root, 'services', name, 'dist/main.js')], {
-      env: childEnv,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const child = spawn(
+      process.execPath,
+      ['--enable-source-maps', path.join(root, 'services', name, 'dist/main.js')],
+      {
+        env: childEnv,
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
     for (const stream of [child.stdout, child.stderr]) {
       let rest = '';
       stream.on('data', (chunk) => {
@@ -100,19 +114,26 @@ export async function startLocalStack({ env = process.env, port, quiet = false, 
     url,
     async stop() {
       stopping = true;
-      await Promise.all(
-        children.map((c) => new Promise((resolve) => (c.exitCode !== null ? resolve() : (c.once('exit', resolve), c.kill('SIGTERM'))))),
-      );
+      await Promise.all(children.map(stopChild));
       await s3.close();
       await redis.close();
     },
   };
 }
 
+function stopChild(child) {
+  if (child.exitCode !== null) return Promise.resolve();
+  return new Promise((resolve) => {
+    child.once('exit', resolve);
+    child.kill('SIGTERM');
+  });
+}
+
 async function waitForHttp(url, children, timeoutMs = 30_000) {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
-    if (children.some((c) => c.exitCode !== null)) throw new Error('a service exited during start-up (see its log above)');
+    if (children.some((c) => c.exitCode !== null))
+      throw new Error('a service exited during start-up (see its log above)');
     try {
       if ((await fetch(url)).ok) return;
     } catch {

@@ -42,20 +42,30 @@ export async function startGeneration(
 }
 
 /** Adds the BullMQ job of every render that may run now (idempotent). */
-export async function enqueueRunnable(deps: GenerationDeps, post: PostRecord, requestId: string | undefined): Promise<void> {
+export async function enqueueRunnable(
+  deps: GenerationDeps,
+  post: PostRecord,
+  requestId: string | undefined,
+): Promise<void> {
   const renders = runnableRenders(post);
   if (renders.length > 0) await deps.queues.enqueueRenders(post.id, renders, requestId, deps.attemptsFor);
 }
 
 function assertCanGenerate(post: PostRecord, indexes: number[] | undefined): void {
   if (post.status === 'outlining') {
-    throw new PostStateError('outline_in_progress', 'The outline is still being written; generate once it is ready.');
+    throw new PostStateError(
+      'outline_in_progress',
+      'The outline is still being written; generate once it is ready.',
+    );
   }
   if (post.pages.length === 0) {
     throw new PostStateError('no_outline', 'The post has no pages to render; give it pages first.');
   }
   const bad = (indexes ?? []).find((i) => i >= post.pages.length);
   if (bad !== undefined) {
-    throw new PostStateError('page_not_found', `Page ${bad} does not exist; the post has ${post.pages.length} pages.`);
+    throw new PostStateError(
+      'page_not_found',
+      `Page ${bad} does not exist; the post has ${post.pages.length} pages.`,
+    );
   }
 }

@@ -1,4 +1,4 @@
-import { pino, type Logger, type LoggerOptions } from 'pino';
+import { type Logger, type LoggerOptions, pino } from 'pino';
 
 /** Fields that may carry secrets; pino replaces them wherever they appear in a log line. */
 export const REDACT_PATHS = [

@@ -53,7 +53,9 @@ export function planGeneration(
   provider: string,
   now: string,
 ): MutationResult<{ queued: number[] }> {
-  const targets = [...new Set(indexes)].filter((i) => post.pages[i] && !post.pages[i]!.image.pending).sort((a, b) => a - b);
+  const targets = [...new Set(indexes)]
+    .filter((i) => post.pages[i] && !post.pages[i]!.image.pending)
+    .sort((a, b) => a - b);
   if (targets.length === 0) return { unchanged: true, value: { queued: [] } };
   const cover = coverIndex(post);
   const coverInRun = targets.includes(cover);
@@ -61,7 +63,12 @@ export function planGeneration(
   for (const i of targets) {
     const page = post.pages[i]!;
     page.image.lastVersion += 1;
-    page.image.pending = { version: page.image.lastVersion, provider, waitingForCover: coverInRun && i !== cover, queuedAt: now };
+    page.image.pending = {
+      version: page.image.lastVersion,
+      provider,
+      waitingForCover: coverInRun && i !== cover,
+      queuedAt: now,
+    };
     page.image.status = 'queued';
     page.image.error = null;
     events.push(postEvent('page.queued', { index: i, pageId: page.id }));
@@ -74,7 +81,8 @@ export function planGeneration(
 /** Every pending render whose job may be enqueued now (idempotent: job ids are deterministic). */
 export function runnableRenders(post: PostRecord): RunnableRender[] {
   const cover = post.pages[coverIndex(post)];
-  const coverRef = cover && cover.image.version > 0 ? { pageId: cover.id, version: cover.image.version } : null;
+  const coverRef =
+    cover && cover.image.version > 0 ? { pageId: cover.id, version: cover.image.version } : null;
   return post.pages.flatMap((page) => {
     const pending = page.image.pending;
     if (!pending || pending.waitingForCover) return [];

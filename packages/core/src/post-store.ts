@@ -105,7 +105,10 @@ export class PostStore {
   }
 
   /** Stores a new post (revision 1) with its first events. Fails if the id is taken. */
-  async create(post: PostRecord, events: PostEvent[] = []): Promise<{ post: PostRecord; events: StoredEvent[] }> {
+  async create(
+    post: PostRecord,
+    events: PostEvent[] = [],
+  ): Promise<{ post: PostRecord; events: StoredEvent[] }> {
     const record = { ...post, revision: 1 };
     const ids = await this.cas(record, -1, events);
     if (!ids) throw new Error(`post ${post.id} already exists`);
@@ -125,7 +128,11 @@ export class PostStore {
       const result = mutate(draft) ?? {};
       if (result.unchanged) return { post: current, events: [], value: result.value, changed: false };
       const events = result.events ?? [];
-      const next: PostRecord = { ...draft, revision: current.revision + 1, updatedAt: new Date().toISOString() };
+      const next: PostRecord = {
+        ...draft,
+        revision: current.revision + 1,
+        updatedAt: new Date().toISOString(),
+      };
       const ids = await this.cas(next, current.revision, events);
       if (ids) return { post: next, events: withIds(events, ids), value: result.value, changed: true };
       await new Promise((r) => setTimeout(r, Math.random() * 5 * (attempt + 1)));

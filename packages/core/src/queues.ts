@@ -61,7 +61,13 @@ export class Queues {
       renders.map((r) =>
         this.image(r.provider).add(
           jobs.pageRender.name,
-          jobs.pageRender.schema.parse({ postId, pageId: r.pageId, version: r.version, cover: r.cover, requestId }),
+          jobs.pageRender.schema.parse({
+            postId,
+            pageId: r.pageId,
+            version: r.version,
+            cover: r.cover,
+            requestId,
+          }),
           {
             ...jobs.pageRender.defaultJobOptions,
             attempts: attemptsFor(r.provider),

@@ -19,7 +19,12 @@ export class ProviderError extends Error {
 
   constructor(
     message: string,
-    opts: { code: ProviderErrorCode; status?: number | null; retryable: boolean; retryAfterMs?: number | null },
+    opts: {
+      code: ProviderErrorCode;
+      status?: number | null;
+      retryable: boolean;
+      retryAfterMs?: number | null;
+    },
   ) {
     super(message);
     this.code = opts.code;
@@ -57,14 +62,21 @@ export function errorFromStatus(
     });
   }
   if (status === 401 || status === 403) {
-    return new ProviderError(`${provider} refused the API key (${status}); check api_key in the provider config${said}`, {
-      code: 'provider_auth',
-      status,
-      retryable: false,
-    });
+    return new ProviderError(
+      `${provider} refused the API key (${status}); check api_key in the provider config${said}`,
+      {
+        code: 'provider_auth',
+        status,
+        retryable: false,
+      },
+    );
   }
   if (status === 408 || status >= 500) {
-    return new ProviderError(`${provider} failed with ${status}${said}`, { code: 'provider_unavailable', status, retryable: true });
+    return new ProviderError(`${provider} failed with ${status}${said}`, {
+      code: 'provider_unavailable',
+      status,
+      retryable: true,
+    });
   }
   if (POLICY_PATTERN.test(providerMessage)) {
     return new ProviderError(`${provider} refused this page's content under its content policy${said}`, {
@@ -83,12 +95,19 @@ export function errorFromStatus(
 /** Maps a network-level failure (no HTTP answer) to a ProviderError. */
 export function errorFromNetwork(provider: string, err: unknown, timedOut: boolean): ProviderError {
   if (timedOut) {
-    return new ProviderError(`${provider} did not answer in time`, { code: 'provider_timeout', retryable: true });
+    return new ProviderError(`${provider} did not answer in time`, {
+      code: 'provider_timeout',
+      retryable: true,
+    });
   }
   const e = err as { name?: string; message?: string; cause?: { code?: string; message?: string } };
-  if (e.name === 'AbortError') return new ProviderError(`${provider} call was cancelled`, { code: 'aborted', retryable: false });
+  if (e.name === 'AbortError')
+    return new ProviderError(`${provider} call was cancelled`, { code: 'aborted', retryable: false });
   const detail = e.cause?.code ?? e.cause?.message ?? e.message ?? 'network error';
-  return new ProviderError(`${provider} could not be reached (${detail})`, { code: 'provider_unreachable', retryable: true });
+  return new ProviderError(`${provider} could not be reached (${detail})`, {
+    code: 'provider_unreachable',
+    retryable: true,
+  });
 }
 
 /** Removes secrets from text that may be shown to users or logged (providers sometimes echo the key). */

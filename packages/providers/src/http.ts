@@ -1,4 +1,10 @@
-import { errorFromNetwork, errorFromStatus, ProviderError, providerMessageFrom, scrubSecrets } from './errors.js';
+import {
+  errorFromNetwork,
+  errorFromStatus,
+  ProviderError,
+  providerMessageFrom,
+  scrubSecrets,
+} from './errors.js';
 
 export interface HttpCall {
   provider: string;
@@ -16,12 +22,19 @@ export interface HttpCall {
  * One HTTP call to a provider with a deadline and the caller's abort signal, mapped to ProviderError on any
  * failure. Returns the body bytes of a 2xx answer.
  */
-export async function providerFetch(call: HttpCall): Promise<{ status: number; body: Buffer; contentType: string }> {
+export async function providerFetch(
+  call: HttpCall,
+): Promise<{ status: number; body: Buffer; contentType: string }> {
   const timeout = AbortSignal.timeout(call.timeoutMs);
   const signal = call.signal ? AbortSignal.any([call.signal, timeout]) : timeout;
   let res: Response;
   try {
-    res = await fetch(call.url, { method: call.method ?? 'POST', headers: call.headers, body: call.body, signal });
+    res = await fetch(call.url, {
+      method: call.method ?? 'POST',
+      headers: call.headers,
+      body: call.body,
+      signal,
+    });
   } catch (err) {
     throw networkError(call, err, timeout);
   }
@@ -34,7 +47,10 @@ export async function providerFetch(call: HttpCall): Promise<{ status: number; b
   }
   if (!res.ok) {
     const message = providerMessageFrom(body.toString('utf8'));
-    throw scrubbed(errorFromStatus(call.provider, res.status, message, res.headers.get('retry-after')), call.secrets);
+    throw scrubbed(
+      errorFromStatus(call.provider, res.status, message, res.headers.get('retry-after')),
+      call.secrets,
+    );
   }
   return { status: res.status, body, contentType: res.headers.get('content-type') ?? '' };
 }

@@ -34,7 +34,13 @@ export const CreatePostBody = z.object({
   imageProvider: providerName.optional(),
   webhookUrl: z.url().optional(),
   style: z.string().trim().max(LIMITS.styleChars).optional(),
-  pageCount: z.number().int().min(3).max(15).optional().describe('a hint for the outline: total pages wanted'),
+  pageCount: z
+    .number()
+    .int()
+    .min(3)
+    .max(15)
+    .optional()
+    .describe('a hint for the outline: total pages wanted'),
 });
 export type CreatePostBody = z.infer<typeof CreatePostBody>;
 
@@ -44,7 +50,9 @@ export const GenerateBody = z
 export type GenerateBody = z.infer<typeof GenerateBody>;
 
 export const PostParams = z.object({ id: z.string().min(1).max(100) });
-export const PageParams = PostParams.extend({ index: z.coerce.number().int().nonnegative().max(LIMITS.maxPages) });
+export const PageParams = PostParams.extend({
+  index: z.coerce.number().int().nonnegative().max(LIMITS.maxPages),
+});
 
 export const ImageQuery = z.object({
   version: z.coerce.number().int().positive().optional(),

@@ -1,3 +1,4 @@
+export * from './api.js';
 export * from './config/env.js';
 export * from './config/errors.js';
 export * from './config/providers.js';
@@ -5,5 +6,4 @@ export * from './events.js';
 export * from './ids.js';
 export * from './jobs.js';
 export * from './post.js';
-export * from './api.js';
 export * from './storage-keys.js';

@@ -30,13 +30,21 @@ export const jobs = {
     queue: 'outline',
     name: 'outline.generate',
     schema: OutlineJobData,
-    defaultJobOptions: { attempts: 3, backoff: { type: 'exponential', delay: 2_000, jitter: 0.5 }, ...keepJobs },
+    defaultJobOptions: {
+      attempts: 3,
+      backoff: { type: 'exponential', delay: 2_000, jitter: 0.5 },
+      ...keepJobs,
+    },
   },
   pageRender: {
     /** One queue per image provider: `image-<provider>`. */
     queue: (provider: string) => `image-${provider}`,
     name: 'page.render',
     schema: PageJobData,
-    defaultJobOptions: { attempts: 3, backoff: { type: 'exponential', delay: 3_000, jitter: 0.5 }, ...keepJobs },
+    defaultJobOptions: {
+      attempts: 3,
+      backoff: { type: 'exponential', delay: 3_000, jitter: 0.5 },
+      ...keepJobs,
+    },
   },
 } as const;

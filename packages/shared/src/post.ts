@@ -16,12 +16,25 @@ export const PostStatus = z.enum([
 export type PostStatus = z.infer<typeof PostStatus>;
 
 /** Post statuses after which no work is running for the post. */
-export const SETTLED_POST_STATUSES: readonly PostStatus[] = ['outlined', 'completed', 'partial', 'failed', 'cancelled'];
+export const SETTLED_POST_STATUSES: readonly PostStatus[] = [
+  'outlined',
+  'completed',
+  'partial',
+  'failed',
+  'cancelled',
+];
 
 export const PageType = z.enum(['cover', 'content', 'summary']);
 export type PageType = z.infer<typeof PageType>;
 
-export const PageImageStatus = z.enum(['pending', 'queued', 'generating', 'completed', 'failed', 'cancelled']);
+export const PageImageStatus = z.enum([
+  'pending',
+  'queued',
+  'generating',
+  'completed',
+  'failed',
+  'cancelled',
+]);
 export type PageImageStatus = z.infer<typeof PageImageStatus>;
 
 export const ErrorInfo = z.object({ code: z.string(), message: z.string() });
@@ -212,7 +225,10 @@ export function toPostView(post: PostRecord): PostView {
     style: post.style,
     textProvider: post.textProvider,
     imageProvider: post.imageProvider,
-    referenceImages: post.referenceImages.map((r, n) => ({ url: referenceImageUrl(post.id, n), mimeType: r.mimeType })),
+    referenceImages: post.referenceImages.map((r, n) => ({
+      url: referenceImageUrl(post.id, n),
+      mimeType: r.mimeType,
+    })),
     pages: post.pages.map((p, i) => toPageView(post.id, p, i)),
     copy: post.copy,
     usage: post.usage,

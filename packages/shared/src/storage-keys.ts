@@ -9,7 +9,8 @@ export const storageKeys = {
   pageImage: (postId: string, pageId: string, version: number, ext: string) =>
     `posts/${postId}/pages/${pageId}/v${version}.${ext}`,
   /** Every stored image of one page version starts with this (whatever its extension). */
-  pageImagePrefix: (postId: string, pageId: string, version: number) => `posts/${postId}/pages/${pageId}/v${version}.`,
+  pageImagePrefix: (postId: string, pageId: string, version: number) =>
+    `posts/${postId}/pages/${pageId}/v${version}.`,
   pageThumb: (postId: string, pageId: string, version: number) =>
     `posts/${postId}/pages/${pageId}/thumbs/v${version}.webp`,
   referenceImage: (postId: string, n: number, ext: string) => `posts/${postId}/refs/${n}.${ext}`,

@@ -15,7 +15,10 @@ import { postRoutes } from './routes/posts.js';
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
 /** Builds the API (not listening). Tests call `app.inject` or listen on port 0. */
-export async function buildApp(ctx: ApiContext, options: FastifyServerOptions = {}): Promise<FastifyInstance> {
+export async function buildApp(
+  ctx: ApiContext,
+  options: FastifyServerOptions = {},
+): Promise<FastifyInstance> {
   const app = Fastify({
     loggerInstance: ctx.log,
     bodyLimit: ctx.env.BODY_LIMIT_MB * 1024 * 1024,

@@ -45,7 +45,11 @@ export function loadApiSettings(env: ApiEnv, processEnv: NodeJS.ProcessEnv) {
   };
 }
 
-export async function createApiContext(env: ApiEnv, log: Logger, processEnv = process.env): Promise<ApiContext> {
+export async function createApiContext(
+  env: ApiEnv,
+  log: Logger,
+  processEnv = process.env,
+): Promise<ApiContext> {
   const settings = loadApiSettings(env, processEnv);
   const redis = createRedis(env.REDIS_URL, 'request', 'inkpost-api');
   const subscriber = createRedis(env.REDIS_URL, 'subscriber', 'inkpost-api-sub');

@@ -49,11 +49,17 @@ export function registerErrorHandling(app: FastifyInstance): void {
       return reply.status(400).send({ error: { code: 'invalid_request', message, details } });
     }
     if (error instanceof HttpError) {
-      const body = { code: error.code, message: error.message, ...(error.details ? { details: error.details } : {}) };
+      const body = {
+        code: error.code,
+        message: error.message,
+        ...(error.details ? { details: error.details } : {}),
+      };
       return reply.status(error.statusCode).send({ error: body });
     }
-    if (error instanceof PostNotFoundError) return reply.status(404).send({ error: { code: 'not_found', message: 'Post not found.' } });
-    if (error instanceof PostStateError) return reply.status(409).send({ error: { code: error.code, message: error.message } });
+    if (error instanceof PostNotFoundError)
+      return reply.status(404).send({ error: { code: 'not_found', message: 'Post not found.' } });
+    if (error instanceof PostStateError)
+      return reply.status(409).send({ error: { code: error.code, message: error.message } });
     const status = error.statusCode ?? 500;
     if (status >= 400 && status < 500) {
       const code = error.code ? (FASTIFY_CODES[error.code] ?? toSnakeCase(error.code)) : 'bad_request';
@@ -64,6 +70,11 @@ export function registerErrorHandling(app: FastifyInstance): void {
   });
 
   app.setNotFoundHandler((request, reply) => {
-    reply.status(404).send({ error: { code: 'not_found', message: `Route ${request.method} ${request.url.split('?')[0]} not found.` } });
+    reply.status(404).send({
+      error: {
+        code: 'not_found',
+        message: `Route ${request.method} ${request.url.split('?')[0]} not found.`,
+      },
+    });
   });
 }

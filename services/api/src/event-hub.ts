@@ -1,4 +1,4 @@
-import { compareEventIds, type Logger, parsePublished, type PostStore } from '@inkpost/core';
+import { compareEventIds, type Logger, type PostStore, parsePublished } from '@inkpost/core';
 import type { StoredEvent } from '@inkpost/shared';
 import type { Redis } from 'ioredis';
 
@@ -37,7 +37,11 @@ export class EventHub {
   }
 
   /** Follows a post. `ready` resolves once Redis confirmed the subscription: read the snapshot after it. */
-  subscribe(postId: string, listener: Listener, onResync: () => void): { ready: Promise<void>; close: () => void } {
+  subscribe(
+    postId: string,
+    listener: Listener,
+    onResync: () => void,
+  ): { ready: Promise<void>; close: () => void } {
     const name = this.store.channel(postId);
     let channel = this.channels.get(name);
     if (!channel) {

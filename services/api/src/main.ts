@@ -18,7 +18,8 @@ async function main(): Promise<void> {
   }
   const log = createLogger('api', env.LOG_LEVEL);
   const ctx = await createApiContext(env, log);
-  if (ctx.apiKeys.size === 0) log.warn('no API_KEYS configured: the API is open, as the single tenant "local"');
+  if (ctx.apiKeys.size === 0)
+    log.warn('no API_KEYS configured: the API is open, as the single tenant "local"');
   const app = await buildApp(ctx);
   closeWithGrace({ delay: env.SHUTDOWN_TIMEOUT_MS }, async ({ signal, err }) => {
     if (err) log.error({ err }, 'shutting down after an error');

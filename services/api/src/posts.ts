@@ -14,12 +14,21 @@ import { storeReferenceImages } from './reference-images.js';
 function checkProvider(kind: 'text' | 'image', names: Map<string, unknown>, name: string | undefined): void {
   if (name !== undefined && !names.has(name)) {
     const known = [...names.keys()].join(', ');
-    throw new HttpError(400, 'unknown_provider', `${kind}Provider "${name}" is not configured; configured: ${known}.`);
+    throw new HttpError(
+      400,
+      'unknown_provider',
+      `${kind}Provider "${name}" is not configured; configured: ${known}.`,
+    );
   }
 }
 
 /** Creates a post: stores its reference images and record, then queues its outline (or its images). */
-export async function createPost(ctx: ApiContext, tenant: string, body: CreatePostBody, requestId: string): Promise<PostRecord> {
+export async function createPost(
+  ctx: ApiContext,
+  tenant: string,
+  body: CreatePostBody,
+  requestId: string,
+): Promise<PostRecord> {
   checkProvider('text', ctx.textProviders.providers, body.textProvider);
   checkProvider('image', ctx.imageProviders.providers, body.imageProvider);
   const id = newPostId();
@@ -41,7 +50,14 @@ export async function createPost(ctx: ApiContext, tenant: string, body: CreatePo
     referenceImages,
     pages,
     copy: null,
-    usage: { textTokensIn: 0, textTokensOut: 0, imagesGenerated: 0, providerCalls: 0, cost: null, currency: null },
+    usage: {
+      textTokensIn: 0,
+      textTokensOut: 0,
+      imagesGenerated: 0,
+      providerCalls: 0,
+      cost: null,
+      currency: null,
+    },
     estimate: body.pages ? { images: pages.length, cost: null, currency: null } : null,
     error: null,
     outlineAttempt: body.pages ? 0 : 1,

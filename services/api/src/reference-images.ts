@@ -1,5 +1,11 @@
-import { LIMITS, type ReferenceImageRecord, sniffImageMime, storageKeys, extensionForMime } from '@inkpost/shared';
 import type { Storage } from '@inkpost/core';
+import {
+  extensionForMime,
+  LIMITS,
+  type ReferenceImageRecord,
+  sniffImageMime,
+  storageKeys,
+} from '@inkpost/shared';
 import { HttpError } from './errors.js';
 
 export interface ReferenceImageUpload {
@@ -30,11 +36,17 @@ function decode(upload: ReferenceImageUpload, index: number): { bytes: Buffer; m
   const base64 = upload.data.replace(/^data:[^,]*;base64,/, '');
   const bytes = Buffer.from(base64, 'base64');
   const where = `referenceImages.${index}`;
-  if (bytes.length === 0) throw new HttpError(400, 'invalid_image', `${where}: the image data is empty or not base64.`);
+  if (bytes.length === 0)
+    throw new HttpError(400, 'invalid_image', `${where}: the image data is empty or not base64.`);
   if (bytes.length > LIMITS.referenceImageBytes) {
-    throw new HttpError(413, 'image_too_large', `${where}: images may be at most ${LIMITS.referenceImageBytes / 1024 / 1024} MB.`);
+    throw new HttpError(
+      413,
+      'image_too_large',
+      `${where}: images may be at most ${LIMITS.referenceImageBytes / 1024 / 1024} MB.`,
+    );
   }
   const mimeType = sniffImageMime(bytes);
-  if (!mimeType) throw new HttpError(400, 'invalid_image', `${where}: the data is not a PNG, JPEG, WebP or GIF image.`);
+  if (!mimeType)
+    throw new HttpError(400, 'invalid_image', `${where}: the data is not a PNG, JPEG, WebP or GIF image.`);
   return { bytes, mimeType };
 }

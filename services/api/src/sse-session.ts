@@ -38,7 +38,10 @@ export class SseSession {
     this.subscription = this.ctx.hub.subscribe(
       this.postId,
       (event) => (this.live ? this.send([event]) : this.buffered.push(event)),
-      () => void this.catchUp().catch((err) => this.ctx.log.warn({ err, postId: this.postId }, 'event catch-up failed')),
+      () =>
+        void this.catchUp().catch((err) =>
+          this.ctx.log.warn({ err, postId: this.postId }, 'event catch-up failed'),
+        ),
     );
     this.ping = setInterval(() => this.res.write(': ping\n\n'), this.ctx.env.SSE_PING_MS);
     try {
@@ -83,7 +86,10 @@ export class SseSession {
       if (this.ended || compareEventIds(e.id, this.cursor) <= 0) continue;
       this.cursor = e.id;
       this.write(e.id, e.name, e.data);
-      if (isTerminalEvent(e)) return this.end();
+      if (isTerminalEvent(e)) {
+        this.end();
+        return;
+      }
     }
   }
 

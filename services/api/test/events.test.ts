@@ -1,4 +1,4 @@
-import { PostStore, createRedis } from '@inkpost/core';
+import { createRedis, PostStore } from '@inkpost/core';
 import { type FakeProvider, startFakeProvider, testEnv } from '@inkpost/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Stack, startStack } from './harness.js';
@@ -41,7 +41,9 @@ describe('live progress over SSE', () => {
     const first: SseMessage[] = [];
     const controller = new AbortController();
     const reading = (async () => {
-      for await (const m of readSse(`${stack.url}/v1/posts/${created.id}/events`, { signal: controller.signal })) {
+      for await (const m of readSse(`${stack.url}/v1/posts/${created.id}/events`, {
+        signal: controller.signal,
+      })) {
         first.push(m);
         if (first.filter((x) => x.event === 'page.completed').length === 3) controller.abort();
       }
@@ -55,7 +57,10 @@ describe('live progress over SSE', () => {
     await new Promise((r) => setTimeout(r, 400));
     const other = await stack.secondApi();
     const second: SseMessage[] = [];
-    for await (const m of readSse(`${other.url}/v1/posts/${created.id}/events`, { lastEventId: lastSeen, signal: AbortSignal.timeout(20_000) })) {
+    for await (const m of readSse(`${other.url}/v1/posts/${created.id}/events`, {
+      lastEventId: lastSeen,
+      signal: AbortSignal.timeout(20_000),
+    })) {
       second.push(m);
     }
     await other.close();

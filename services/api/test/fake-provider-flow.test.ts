@@ -130,7 +130,10 @@ describe('a post through real provider code against the fake provider', () => {
       expect(isPng(bytes)).toBe(true);
       expect(answered.some((a) => a.equals(bytes))).toBe(true);
     }
-    expect(post.usage).toMatchObject({ imagesGenerated: post.pages.length, providerCalls: post.pages.length + 1 });
+    expect(post.usage).toMatchObject({
+      imagesGenerated: post.pages.length,
+      providerCalls: post.pages.length + 1,
+    });
   });
 
   it('never shows a provider key in the post or its events', async () => {

@@ -5,7 +5,14 @@ import { ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { createLogger, createStorage } from '@inkpost/core';
 import { startImageWorker } from '@inkpost/image-worker';
 import { startOutlineWorker } from '@inkpost/outline-worker';
-import { ApiEnv, type ApiEnv as ApiEnvType, loadImageProviders, loadTextProviders, parseEnv, type PostView } from '@inkpost/shared';
+import {
+  ApiEnv,
+  type ApiEnv as ApiEnvType,
+  loadImageProviders,
+  loadTextProviders,
+  type PostView,
+  parseEnv,
+} from '@inkpost/shared';
 import {
   cleanupRedisPrefix,
   createS3Client,
@@ -88,7 +95,11 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
   if (opts.workers !== false) {
     const storage = createStorage(env);
     const textProviders = loadTextProviders(env.TEXT_PROVIDERS_FILE, processEnv);
-    const imageProviders = loadImageProviders(env.IMAGE_PROVIDERS_FILE, processEnv, env.HIGH_CONCURRENCY_DEFAULT);
+    const imageProviders = loadImageProviders(
+      env.IMAGE_PROVIDERS_FILE,
+      processEnv,
+      env.HIGH_CONCURRENCY_DEFAULT,
+    );
     const common = { redisUrl: env.REDIS_URL, keyPrefix: prefix, storage, log, imageProviders };
     const outline = await startOutlineWorker({ ...common, concurrency: 2, textProviders });
     const image = await startImageWorker(common);
@@ -117,7 +128,8 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
     async follow(postId, timeoutMs = 20_000, lastEventId) {
       const messages: SseMessage[] = [];
       const signal = AbortSignal.timeout(timeoutMs);
-      for await (const m of readSse(`${url}/v1/posts/${postId}/events`, { signal, lastEventId })) messages.push(m);
+      for await (const m of readSse(`${url}/v1/posts/${postId}/events`, { signal, lastEventId }))
+        messages.push(m);
       return messages;
     },
     async listObjects(p = 'posts/') {

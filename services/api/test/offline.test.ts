@@ -1,5 +1,5 @@
-import { isPng, readPngSize } from '@inkpost/testkit';
 import type { PostView } from '@inkpost/shared';
+import { isPng, readPngSize } from '@inkpost/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Stack, startStack } from './harness.js';
 
@@ -56,13 +56,22 @@ describe('offline defaults (local outline writer + text_card images)', () => {
   });
 
   it('renders the cover before any other page', async () => {
-    const created = await stack.createPost({ topic: 'Morning routine for remote workers', autoGenerate: true });
+    const created = await stack.createPost({
+      topic: 'Morning routine for remote workers',
+      autoGenerate: true,
+    });
     const messages = await stack.follow(created.id);
-    const completed = messages.filter((m) => m.event === 'page.completed').map((m) => (m.data as { index: number }).index);
-    const started = messages.filter((m) => m.event === 'page.started').map((m) => (m.data as { index: number }).index);
+    const completed = messages
+      .filter((m) => m.event === 'page.completed')
+      .map((m) => (m.data as { index: number }).index);
+    const started = messages
+      .filter((m) => m.event === 'page.started')
+      .map((m) => (m.data as { index: number }).index);
     expect(completed[0]).toBe(0);
     const coverDone = messages.findIndex((m) => m.event === 'page.completed');
-    const firstOtherStart = messages.findIndex((m) => m.event === 'page.started' && (m.data as { index: number }).index !== 0);
+    const firstOtherStart = messages.findIndex(
+      (m) => m.event === 'page.started' && (m.data as { index: number }).index !== 0,
+    );
     expect(started[0]).toBe(0);
     expect(firstOtherStart).toBeGreaterThan(coverDone);
   });

@@ -10,7 +10,12 @@ export interface SseMessage {
  */
 export async function* readSse(
   url: string,
-  opts: { lastEventId?: string; signal?: AbortSignal; headers?: Record<string, string>; onPing?: () => void } = {},
+  opts: {
+    lastEventId?: string;
+    signal?: AbortSignal;
+    headers?: Record<string, string>;
+    onPing?: () => void;
+  } = {},
 ): AsyncGenerator<SseMessage> {
   const headers: Record<string, string> = { accept: 'text/event-stream', ...opts.headers };
   if (opts.lastEventId) headers['last-event-id'] = opts.lastEventId;

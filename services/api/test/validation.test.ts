@@ -1,5 +1,5 @@
-import { encodePng } from '@inkpost/testkit';
 import type { PostView } from '@inkpost/shared';
+import { encodePng } from '@inkpost/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Stack, startStack } from './harness.js';
 
@@ -23,13 +23,21 @@ describe('input handling', () => {
   }
 
   it('refuses an empty topic with 400 invalid_request naming the field', async () => {
-    const body = await expectError(await stack.request('POST', '/v1/posts', { topic: '   ' }), 400, 'invalid_request');
+    const body = await expectError(
+      await stack.request('POST', '/v1/posts', { topic: '   ' }),
+      400,
+      'invalid_request',
+    );
     expect(JSON.stringify(body)).toContain('topic');
   });
 
   it('refuses wrong types, unknown aspect ratios and bad page types', async () => {
     await expectError(await stack.request('POST', '/v1/posts', { topic: 42 }), 400, 'invalid_request');
-    await expectError(await stack.request('POST', '/v1/posts', { topic: 'x', aspectRatio: '2:1' }), 400, 'invalid_request');
+    await expectError(
+      await stack.request('POST', '/v1/posts', { topic: 'x', aspectRatio: '2:1' }),
+      400,
+      'invalid_request',
+    );
     await expectError(
       await stack.request('POST', '/v1/posts', { topic: 'x', pages: [{ type: 'intro', content: 'a' }] }),
       400,
@@ -45,10 +53,18 @@ describe('input handling', () => {
     });
     expect(bad.status).toBe(400);
     expect(((await bad.json()) as { error: { code: string } }).error.code).toBe('invalid_json');
-    const xml = await fetch(`${stack.url}/v1/posts`, { method: 'POST', headers: { 'content-type': 'application/xml' }, body: '<a/>' });
+    const xml = await fetch(`${stack.url}/v1/posts`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/xml' },
+      body: '<a/>',
+    });
     expect(xml.status).toBe(415);
     expect(((await xml.json()) as { error: { code: string } }).error.code).toBe('unsupported_media_type');
-    const text = await fetch(`${stack.url}/v1/posts`, { method: 'POST', headers: { 'content-type': 'text/plain' }, body: 'hi' });
+    const text = await fetch(`${stack.url}/v1/posts`, {
+      method: 'POST',
+      headers: { 'content-type': 'text/plain' },
+      body: 'hi',
+    });
     expect(text.status).toBe(400);
     expect(((await text.json()) as { error: { code: string } }).error.code).toBe('invalid_request');
   });
@@ -65,7 +81,10 @@ describe('input handling', () => {
   it('refuses a reference image whose bytes are not an image, whatever its declared type', async () => {
     const data = Buffer.from('not an image at all').toString('base64');
     await expectError(
-      await stack.request('POST', '/v1/posts', { topic: 'x', referenceImages: [{ data, mimeType: 'image/png' }] }),
+      await stack.request('POST', '/v1/posts', {
+        topic: 'x',
+        referenceImages: [{ data, mimeType: 'image/png' }],
+      }),
       400,
       'invalid_image',
     );
@@ -78,7 +97,9 @@ describe('input handling', () => {
     });
     expect(res.status).toBe(202);
     const post = (await res.json()) as PostView;
-    expect(post.referenceImages).toEqual([{ url: `/v1/posts/${post.id}/reference-images/0`, mimeType: 'image/png' }]);
+    expect(post.referenceImages).toEqual([
+      { url: `/v1/posts/${post.id}/reference-images/0`, mimeType: 'image/png' },
+    ]);
     const image = await stack.request('GET', post.referenceImages[0]!.url);
     expect(Buffer.from(await image.arrayBuffer()).equals(png)).toBe(true);
     expect(await stack.listObjects(`posts/${post.id}/refs/`)).toEqual([`posts/${post.id}/refs/0.png`]);
@@ -108,15 +129,33 @@ describe('input handling', () => {
 
   it('refuses generate for a page that does not exist, and while the outline is being written', async () => {
     const post = await stack.createPost({ topic: 'x', pages: [{ type: 'cover', content: 'c' }] });
-    await expectError(await stack.request('POST', `/v1/posts/${post.id}/generate`, { pages: [3] }), 409, 'page_not_found');
+    await expectError(
+      await stack.request('POST', `/v1/posts/${post.id}/generate`, { pages: [3] }),
+      409,
+      'page_not_found',
+    );
     const outlining = await stack.createPost({ topic: 'still outlining' });
-    await expectError(await stack.request('POST', `/v1/posts/${outlining.id}/generate`, {}), 409, 'outline_in_progress');
+    await expectError(
+      await stack.request('POST', `/v1/posts/${outlining.id}/generate`, {}),
+      409,
+      'outline_in_progress',
+    );
   });
 
   it('queues nothing new when generate is called again while pages are queued', async () => {
-    const post = await stack.createPost({ topic: 'x', pages: [{ type: 'cover', content: 'c' }, { type: 'content', content: 'd' }] });
-    const first = (await (await stack.request('POST', `/v1/posts/${post.id}/generate`, {})).json()) as PostView;
-    const second = (await (await stack.request('POST', `/v1/posts/${post.id}/generate`, {})).json()) as PostView;
+    const post = await stack.createPost({
+      topic: 'x',
+      pages: [
+        { type: 'cover', content: 'c' },
+        { type: 'content', content: 'd' },
+      ],
+    });
+    const first = (await (
+      await stack.request('POST', `/v1/posts/${post.id}/generate`, {})
+    ).json()) as PostView;
+    const second = (await (
+      await stack.request('POST', `/v1/posts/${post.id}/generate`, {})
+    ).json()) as PostView;
     expect(first.status).toBe('generating');
     expect(second.revision).toBe(first.revision);
     expect(second.pages.map((p) => p.image.status)).toEqual(['queued', 'queued']);
@@ -133,9 +172,16 @@ describe('input handling', () => {
     const ready = await stack.request('GET', '/readyz');
     expect(ready.status).toBe(200);
     expect(await ready.json()).toEqual({ status: 'ok', checks: { redis: 'ok', storage: 'ok' } });
-    const doc = (await (await stack.request('GET', '/docs/json')).json()) as { paths: Record<string, unknown> };
+    const doc = (await (await stack.request('GET', '/docs/json')).json()) as {
+      paths: Record<string, unknown>;
+    };
     expect(Object.keys(doc.paths)).toEqual(
-      expect.arrayContaining(['/v1/posts', '/v1/posts/{id}', '/v1/posts/{id}/events', '/v1/posts/{id}/generate']),
+      expect.arrayContaining([
+        '/v1/posts',
+        '/v1/posts/{id}',
+        '/v1/posts/{id}/events',
+        '/v1/posts/{id}/generate',
+      ]),
     );
   });
 });

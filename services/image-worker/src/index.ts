@@ -1,1 +1,1 @@
-export { startImageWorker, type ImageWorkerOptions } from './worker.js';
+export { type ImageWorkerOptions, startImageWorker } from './worker.js';

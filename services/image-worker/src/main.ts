@@ -5,7 +5,11 @@ import { startImageWorker } from './worker.js';
 function loadConfig() {
   try {
     const env = parseEnv(ImageWorkerEnv, process.env);
-    const imageProviders = loadImageProviders(env.IMAGE_PROVIDERS_FILE, process.env, env.HIGH_CONCURRENCY_DEFAULT);
+    const imageProviders = loadImageProviders(
+      env.IMAGE_PROVIDERS_FILE,
+      process.env,
+      env.HIGH_CONCURRENCY_DEFAULT,
+    );
     return { env, imageProviders };
   } catch (err) {
     if (!(err instanceof ConfigError)) throw err;
@@ -19,8 +23,18 @@ async function main(): Promise<void> {
   const log = createLogger('image-worker', env.LOG_LEVEL);
   const storage = createStorage(env);
   await storage.ensureReady();
-  const { close } = await startImageWorker({ redisUrl: env.REDIS_URL, keyPrefix: env.KEY_PREFIX, storage, imageProviders, log });
-  const summary = [...imageProviders.providers.values()].map((p) => ({ name: p.name, type: p.type, concurrency: p.concurrency }));
+  const { close } = await startImageWorker({
+    redisUrl: env.REDIS_URL,
+    keyPrefix: env.KEY_PREFIX,
+    storage,
+    imageProviders,
+    log,
+  });
+  const summary = [...imageProviders.providers.values()].map((p) => ({
+    name: p.name,
+    type: p.type,
+    concurrency: p.concurrency,
+  }));
   log.info({ providers: summary, active: imageProviders.active }, 'image worker started');
   let closing = false;
   const shutdown = async (signal: string) => {

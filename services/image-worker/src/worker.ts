@@ -19,13 +19,18 @@ export interface ImageWorkerOptions {
  * concurrency and its rate limit as the worker limiter, both kept in Redis, so they hold across every
  * image-worker process together, not per process.
  */
-export async function startImageWorker(opts: ImageWorkerOptions): Promise<{ workers: Worker[]; close: () => Promise<void> }> {
+export async function startImageWorker(
+  opts: ImageWorkerOptions,
+): Promise<{ workers: Worker[]; close: () => Promise<void> }> {
   const redis = createRedis(opts.redisUrl, 'worker', 'inkpost-image');
   redis.on('error', (err) => opts.log.warn({ err: err.message }, 'redis connection error'));
   const store = new PostStore(redis, opts.keyPrefix);
-  const queues = new Queues(redis, opts.keyPrefix, (err, queue) => opts.log.error({ err, queue }, 'queue error'));
+  const queues = new Queues(redis, opts.keyPrefix, (err, queue) =>
+    opts.log.error({ err, queue }, 'queue error'),
+  );
   const providers = new Map<string, ImageProvider>();
-  for (const [name, config] of opts.imageProviders.providers) providers.set(name, createImageProvider(config));
+  for (const [name, config] of opts.imageProviders.providers)
+    providers.set(name, createImageProvider(config));
   const deps: RenderDeps = {
     store,
     queues,
@@ -38,7 +43,9 @@ export async function startImageWorker(opts: ImageWorkerOptions): Promise<{ work
   const names = opts.only ?? [...opts.imageProviders.providers.keys()];
   const connections = names.map(() => createRedis(opts.redisUrl, 'worker', 'inkpost-image-worker'));
   const workers = await Promise.all(
-    names.map((name, i) => startProviderWorker(opts.imageProviders.providers.get(name)!, connections[i]!, deps, opts)),
+    names.map((name, i) =>
+      startProviderWorker(opts.imageProviders.providers.get(name)!, connections[i]!, deps, opts),
+    ),
   );
   return {
     workers,
@@ -62,9 +69,18 @@ async function startProviderWorker(
     queueName,
     async (job: Job, _token?: string, signal?: AbortSignal) => {
       const data = PageJobData.parse(job.data);
-      const log = opts.log.child({ postId: data.postId, pageId: data.pageId, version: data.version, requestId: data.requestId });
+      const log = opts.log.child({
+        postId: data.postId,
+        pageId: data.pageId,
+        version: data.version,
+        requestId: data.requestId,
+      });
       try {
-        const outcome = await renderPage(data, { attemptsMade: job.attemptsMade, maxAttempts: job.opts.attempts ?? 1, signal }, { ...deps, log });
+        const outcome = await renderPage(
+          data,
+          { attemptsMade: job.attemptsMade, maxAttempts: job.opts.attempts ?? 1, signal },
+          { ...deps, log },
+        );
         log.info({ outcome, provider: config.name }, 'page job done');
         return outcome;
       } catch (err) {
@@ -85,7 +101,11 @@ async function startProviderWorker(
     const data = PageJobData.safeParse(job.data);
     if (!data.success) return;
     // Covers jobs that failed for good outside the processor (stalled too often); a no-op when already recorded.
-    const error = { code: 'render_failed', message: 'The page could not be rendered; try again.', retryable: true };
+    const error = {
+      code: 'render_failed',
+      message: 'The page could not be rendered; try again.',
+      retryable: true,
+    };
     void fail(deps, data.data, error, 0).catch((e) => opts.log.error({ err: e }, 'could not record failure'));
     opts.log.warn({ jobId: job.id, err: err.message }, 'page job failed');
   });

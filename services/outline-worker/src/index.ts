@@ -1,1 +1,1 @@
-export { startOutlineWorker, type OutlineWorkerOptions } from './worker.js';
+export { type OutlineWorkerOptions, startOutlineWorker } from './worker.js';

@@ -12,7 +12,11 @@ function loadConfig() {
   try {
     const env = parseEnv(OutlineWorkerEnv, process.env);
     const textProviders = loadTextProviders(env.TEXT_PROVIDERS_FILE, process.env);
-    const imageProviders = loadImageProviders(env.IMAGE_PROVIDERS_FILE, process.env, env.HIGH_CONCURRENCY_DEFAULT);
+    const imageProviders = loadImageProviders(
+      env.IMAGE_PROVIDERS_FILE,
+      process.env,
+      env.HIGH_CONCURRENCY_DEFAULT,
+    );
     return { env, textProviders, imageProviders };
   } catch (err) {
     if (!(err instanceof ConfigError)) throw err;
@@ -35,7 +39,10 @@ async function main(): Promise<void> {
     imageProviders,
     log,
   });
-  log.info({ providers: [...textProviders.providers.keys()], active: textProviders.active }, 'outline worker started');
+  log.info(
+    { providers: [...textProviders.providers.keys()], active: textProviders.active },
+    'outline worker started',
+  );
   let closing = false;
   const shutdown = async (signal: string) => {
     if (closing) return;

@@ -21,11 +21,15 @@ export interface OutlineWorkerOptions {
 }
 
 /** The outline worker: a BullMQ Worker on the `outline` queue plus what its processor needs. */
-export async function startOutlineWorker(opts: OutlineWorkerOptions): Promise<{ worker: Worker; close: () => Promise<void> }> {
+export async function startOutlineWorker(
+  opts: OutlineWorkerOptions,
+): Promise<{ worker: Worker; close: () => Promise<void> }> {
   const redis = createRedis(opts.redisUrl, 'worker', 'inkpost-outline');
   redis.on('error', (err) => opts.log.warn({ err: err.message }, 'redis connection error'));
   const store = new PostStore(redis, opts.keyPrefix);
-  const queues = new Queues(redis, opts.keyPrefix, (err, queue) => opts.log.error({ err, queue }, 'queue error'));
+  const queues = new Queues(redis, opts.keyPrefix, (err, queue) =>
+    opts.log.error({ err, queue }, 'queue error'),
+  );
   const clients = new Map<string, TextClient | null>();
   const deps: OutlineDeps = {
     store,
@@ -62,7 +66,10 @@ export async function startOutlineWorker(opts: OutlineWorkerOptions): Promise<{ 
     // Covers what the processor could not: a job that failed for good outside it (e.g. stalled too often).
     if (job && job.attemptsMade >= (job.opts.attempts ?? 1)) {
       const data = OutlineJobData.safeParse(job.data);
-      if (data.success) void outlineJobFailed(data.data, err, deps).catch((e) => opts.log.error({ err: e }, 'could not record failure'));
+      if (data.success)
+        void outlineJobFailed(data.data, err, deps).catch((e) =>
+          opts.log.error({ err: e }, 'could not record failure'),
+        );
     }
   });
   return {

@@ -57,7 +57,7 @@ export function buildImagePrompt(req: RenderRequest, short: boolean): string {
       '',
       'Whole outline, for context only (render only this page):',
     );
-    req.pages.forEach((p, i) => lines.push(`${i + 1}. [${p.type}] ${firstLine(p.content)}`));
+    for (const [i, p] of req.pages.entries()) lines.push(`${i + 1}. [${p.type}] ${firstLine(p.content)}`);
   }
   return lines.join('\n');
 }

@@ -26,7 +26,8 @@ export class TextCardProvider implements ImageProvider {
   async render(req: RenderRequest): Promise<RenderedImage> {
     const page = req.pages[req.pageIndex];
     if (!page) throw new Error(`page ${req.pageIndex} is not in the outline`);
-    const style = req.style ?? (typeof this.config.raw.style === 'string' ? this.config.raw.style : undefined);
+    const style =
+      req.style ?? (typeof this.config.raw.style === 'string' ? this.config.raw.style : undefined);
     const bytes = await renderTextCard({
       topic: req.topic,
       pageType: page.type,

@@ -424,56 +424,41 @@ function placeHeading(
   }
 }
 
-/** Badge and footer, then a heading and body whose type scales with `size`. */
-function planContent(
-  ctx: SKRSContext2D,
-  { input, theme, frame: fr }: TextCardLayout,
-  parsed: Parsed,
-  size: number,
-): Page {
-  const u = fr.u;
+/** The page badge, the summary label and the topic footer, with the footer's centre line. */
+function pageChrome(ctx: SKRSContext2D, { input, theme, frame: fr }: TextCardLayout, parsed: Parsed) {
   const items = badge(ctx, fr, `${input.pageNumber} / ${input.pageCount}`, true, theme.badge);
   if (input.pageType === 'summary') {
     const label = /\p{Script=Han}/u.test(parsed.heading + parsed.topic) ? '总结' : 'SUMMARY';
     items.push(...badge(ctx, fr, label, false, [theme.marker, '#FFFFFF']));
   }
-  const footer = { size: Math.round(24 * u), bold: false, color: theme.muted };
-  const footerY = fr.bottom - Math.round(12 * u);
+  const footer = { size: Math.round(24 * fr.u), bold: false, color: theme.muted };
+  const footerY = fr.bottom - Math.round(12 * fr.u);
   const mf = measurer(ctx, footer.size, false);
-  const topic = ellipsize(parsed.topic, mf, fr.right - fr.left - 90 * u, false);
+  const topic = ellipsize(parsed.topic, mf, fr.right - fr.left - 90 * fr.u, false);
   items.push(line(topic, fr.left, footerY, mf(topic), footer));
+  return { items, footerY };
+}
 
+/** Heading and body for a body type size of `size`; the heading scales with it. */
+function planContent(ctx: SKRSContext2D, layout: TextCardLayout, parsed: Parsed, size: number): Page {
+  const { theme, frame: fr } = layout;
+  const { items, footerY } = pageChrome(ctx, layout, parsed);
   const editorial = theme.ornament === 'editorial';
-  const hSize = Math.min(Math.round(size * (editorial ? 1.75 : 1.5)), Math.round((editorial ? 68 : 60) * u));
-  const hTop = fr.top + Math.round(86 * u);
-  const head = placeHeading(
-    ctx,
-    fr,
-    parsed.heading,
-    { from: hSize, to: Math.round(size * 1.15) },
-    hTop,
-    theme.ink,
+  const from = Math.min(
+    Math.round(size * (editorial ? 1.75 : 1.5)),
+    Math.round((editorial ? 68 : 60) * fr.u),
   );
-  const heading = head.heading;
+  const hTop = fr.top + Math.round(86 * fr.u);
+  const head = placeHeading(ctx, fr, parsed.heading, { from, to: Math.round(size * 1.15) }, hTop, theme.ink);
 
   const lineHeight = Math.round(size * 1.65);
   const top = head.y + Math.round(size * (editorial ? 1.5 : 1.2));
+  const bottom = footerY - Math.round(48 * fr.u);
   const gap = theme.ornament === 'notebook' ? 0 : Math.round(size * 0.5);
-  const bFlow = {
-    size,
-    bold: false,
-    color: theme.ink,
-    lineHeight,
-    top,
-    bottom: footerY - Math.round(48 * u),
-  };
-  const body = flow(ctx, fr, { ...bFlow, gap, marker: theme.marker }, parsed.blocks, items);
-  return {
-    items: [...heading, ...items],
-    heading,
-    grid: { top, step: lineHeight },
-    complete: head.fits && body.fits,
-  };
+  const body = { size, bold: false, color: theme.ink, lineHeight, top, bottom, gap, marker: theme.marker };
+  const fits = flow(ctx, fr, body, parsed.blocks, items).fits && head.fits;
+  const grid = { top, step: lineHeight };
+  return { items: [...head.heading, ...items], heading: head.heading, grid, complete: fits };
 }
 
 /** Lays the cover out from y = 0, then centres the block a little above the middle of the card. */

@@ -1,6 +1,12 @@
 import type { TextProviderConfig } from '@inkpost/shared';
 import OpenAI from 'openai';
-import { errorFromNetwork, errorFromStatus, ProviderError, providerMessageFrom, scrubSecrets } from '../errors.js';
+import {
+  errorFromNetwork,
+  errorFromStatus,
+  ProviderError,
+  providerMessageFrom,
+  scrubSecrets,
+} from '../errors.js';
 import type { TextClient, TextRequest, TextResult } from './types.js';
 
 /**
@@ -34,10 +40,17 @@ export class OpenAiCompatibleText implements TextClient {
     };
     try {
       if (!this.config.stream) {
-        const res = await this.client.chat.completions.create({ ...params, stream: false }, { signal: req.signal });
+        const res = await this.client.chat.completions.create(
+          { ...params, stream: false },
+          { signal: req.signal },
+        );
         const text = res.choices?.[0]?.message?.content;
         if (typeof text !== 'string') throw badResponse(this.config.name);
-        return { text, tokensIn: res.usage?.prompt_tokens ?? 0, tokensOut: res.usage?.completion_tokens ?? 0 };
+        return {
+          text,
+          tokensIn: res.usage?.prompt_tokens ?? 0,
+          tokensOut: res.usage?.completion_tokens ?? 0,
+        };
       }
       const stream = await this.client.chat.completions.create(
         { ...params, stream: true, stream_options: { include_usage: true } },
@@ -59,18 +72,27 @@ export class OpenAiCompatibleText implements TextClient {
     if (err instanceof ProviderError) return err;
     const name = this.config.name;
     if (err instanceof OpenAI.APIConnectionTimeoutError) return errorFromNetwork(name, err, true);
-    if (err instanceof OpenAI.APIUserAbortError || signal?.aborted) return errorFromNetwork(name, { name: 'AbortError' }, false);
+    if (err instanceof OpenAI.APIUserAbortError || signal?.aborted)
+      return errorFromNetwork(name, { name: 'AbortError' }, false);
     if (err instanceof OpenAI.APIError && typeof err.status === 'number') {
       const body = err.error ? JSON.stringify({ error: err.error }) : err.message;
-      const mapped = errorFromStatus(name, err.status, providerMessageFrom(body), err.headers?.get?.('retry-after') ?? null);
+      const mapped = errorFromStatus(
+        name,
+        err.status,
+        providerMessageFrom(body),
+        err.headers?.get?.('retry-after') ?? null,
+      );
       return new ProviderError(scrubSecrets(mapped.message, [this.config.apiKey]), mapped);
     }
     if (err instanceof OpenAI.APIConnectionError) return errorFromNetwork(name, err.cause ?? err, false);
     if (err instanceof SyntaxError) return badResponse(name);
-    return new ProviderError(scrubSecrets(`${name} failed: ${(err as Error).message}`, [this.config.apiKey]), {
-      code: 'provider_bad_response',
-      retryable: true,
-    });
+    return new ProviderError(
+      scrubSecrets(`${name} failed: ${(err as Error).message}`, [this.config.apiKey]),
+      {
+        code: 'provider_bad_response',
+        retryable: true,
+      },
+    );
   }
 }
 
@@ -86,5 +108,8 @@ function userContent(req: TextRequest): OpenAI.ChatCompletionUserMessageParam['c
 }
 
 function badResponse(provider: string): ProviderError {
-  return new ProviderError(`${provider} answered with a malformed body`, { code: 'provider_bad_response', retryable: true });
+  return new ProviderError(`${provider} answered with a malformed body`, {
+    code: 'provider_bad_response',
+    retryable: true,
+  });
 }

@@ -92,7 +92,9 @@ export function parseApiKeys(value: string | undefined): Map<string, string> {
     const tenant = trimmed.slice(0, colon).trim();
     const key = trimmed.slice(colon + 1).trim();
     if (colon <= 0 || !key || !/^[A-Za-z0-9_-]{1,64}$/.test(tenant)) {
-      throw new ConfigError('Invalid configuration: environment API_KEYS: must be tenant:key pairs separated by commas');
+      throw new ConfigError(
+        'Invalid configuration: environment API_KEYS: must be tenant:key pairs separated by commas',
+      );
     }
     keys.set(key, tenant);
   }

@@ -8,7 +8,9 @@ export const LOCAL_TEXT_PROVIDER = 'local';
 /** The name of the built-in image provider that renders page text onto a styled card. */
 export const TEXT_CARD_PROVIDER = 'text_card';
 
-const providerName = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'provider names may use letters, digits, - and _');
+const providerName = z
+  .string()
+  .regex(/^[A-Za-z0-9_-]{1,64}$/, 'provider names may use letters, digits, - and _');
 const optionalUrl = z.url({ message: 'must be a URL such as https://api.example.com' }).optional();
 const endpointPath = z.string().regex(/^\/[A-Za-z0-9_./-]*$/, 'must be a path such as /v1/chat/completions');
 
@@ -95,7 +97,12 @@ export interface ProvidersConfig<T> {
  * Replaces `${VAR}` in every string value with the environment's value; a missing variable is an error naming
  * `<source> <field.path>`.
  */
-export function expandEnv(value: unknown, env: NodeJS.ProcessEnv, path: string[] = [], source?: string): unknown {
+export function expandEnv(
+  value: unknown,
+  env: NodeJS.ProcessEnv,
+  path: string[] = [],
+  source?: string,
+): unknown {
   if (typeof value === 'string') {
     return value.replace(/\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g, (_, name: string) => {
       const v = env[name];
@@ -108,7 +115,9 @@ export function expandEnv(value: unknown, env: NodeJS.ProcessEnv, path: string[]
   }
   if (Array.isArray(value)) return value.map((v, i) => expandEnv(v, env, [...path, String(i)], source));
   if (value && typeof value === 'object') {
-    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, expandEnv(v, env, [...path, k], source)]));
+    return Object.fromEntries(
+      Object.entries(value).map(([k, v]) => [k, expandEnv(v, env, [...path, k], source)]),
+    );
   }
   return value;
 }
@@ -138,17 +147,27 @@ function readYaml(file: string, source: string): unknown {
   try {
     text = readFileSync(file, 'utf8');
   } catch (err) {
-    throw new ConfigError(`Invalid configuration: ${source}: cannot read ${file} (${(err as NodeJS.ErrnoException).code})`);
+    throw new ConfigError(
+      `Invalid configuration: ${source}: cannot read ${file} (${(err as NodeJS.ErrnoException).code})`,
+    );
   }
   try {
     return parseYaml(text) ?? {};
   } catch (err) {
-    throw new ConfigError(`Invalid configuration: ${source}: ${file} is not valid YAML (${(err as Error).message.split('\n')[0]})`);
+    throw new ConfigError(
+      `Invalid configuration: ${source}: ${file} is not valid YAML (${(err as Error).message.split('\n')[0]})`,
+    );
   }
 }
 
-function parseFile<T extends z.ZodType>(schema: T, file: string | undefined, source: string, env: NodeJS.ProcessEnv) {
-  if (!file) return { active_provider: undefined, providers: {} } as z.infer<ReturnType<typeof providerFile<T>>>;
+function parseFile<T extends z.ZodType>(
+  schema: T,
+  file: string | undefined,
+  source: string,
+  env: NodeJS.ProcessEnv,
+) {
+  if (!file)
+    return { active_provider: undefined, providers: {} } as z.infer<ReturnType<typeof providerFile<T>>>;
   // Expanded before validation, so `${VAR}` works in any field (base_url included) and its value is validated.
   const raw = expandEnv(readYaml(file, source), env, [], source);
   const result = providerFile(schema).safeParse(raw);
@@ -157,19 +176,27 @@ function parseFile<T extends z.ZodType>(schema: T, file: string | undefined, sou
 }
 
 function requireField(source: string, name: string, field: string, value: string | undefined): string {
-  if (!value) throw new ConfigError(`Invalid configuration: ${source} providers.${name}.${field}: required for this type`);
+  if (!value)
+    throw new ConfigError(
+      `Invalid configuration: ${source} providers.${name}.${field}: required for this type`,
+    );
   return value;
 }
 
 function pickActive(source: string, active: string | undefined, names: string[], fallback: string): string {
   if (active && !names.includes(active)) {
-    throw new ConfigError(`Invalid configuration: ${source} active_provider: "${active}" is not among providers`);
+    throw new ConfigError(
+      `Invalid configuration: ${source} active_provider: "${active}" is not among providers`,
+    );
   }
   return active ?? names.find((n) => n !== fallback) ?? fallback;
 }
 
 /** Reads the text providers file (RedInk's YAML format); the offline `local` writer is always available. */
-export function loadTextProviders(file: string | undefined, env: NodeJS.ProcessEnv): ProvidersConfig<TextProviderConfig> {
+export function loadTextProviders(
+  file: string | undefined,
+  env: NodeJS.ProcessEnv,
+): ProvidersConfig<TextProviderConfig> {
   const source = 'TEXT_PROVIDERS_FILE';
   const parsed = parseFile(TextProviderEntry, file, source, env);
   const providers = new Map<string, TextProviderConfig>();
@@ -183,7 +210,9 @@ export function loadTextProviders(file: string | undefined, env: NodeJS.ProcessE
     const baseUrl = requireField(source, name, 'base_url', e.base_url);
     const endpointType = e.endpoint_type ?? '/v1/chat/completions';
     if (!endpointType.endsWith('/chat/completions')) {
-      throw new ConfigError(`Invalid configuration: ${source} providers.${name}.endpoint_type: must end with /chat/completions`);
+      throw new ConfigError(
+        `Invalid configuration: ${source} providers.${name}.endpoint_type: must end with /chat/completions`,
+      );
     }
     providers.set(name, {
       name,
@@ -198,7 +227,10 @@ export function loadTextProviders(file: string | undefined, env: NodeJS.ProcessE
       raw: e,
     });
   }
-  return { active: pickActive(source, parsed.active_provider, [...providers.keys()], LOCAL_TEXT_PROVIDER), providers };
+  return {
+    active: pickActive(source, parsed.active_provider, [...providers.keys()], LOCAL_TEXT_PROVIDER),
+    providers,
+  };
 }
 
 function localText(): TextProviderConfig {
@@ -273,7 +305,10 @@ export function loadImageProviders(
       raw: e,
     });
   }
-  return { active: pickActive(source, parsed.active_provider, [...providers.keys()], TEXT_CARD_PROVIDER), providers };
+  return {
+    active: pickActive(source, parsed.active_provider, [...providers.keys()], TEXT_CARD_PROVIDER),
+    providers,
+  };
 }
 
 /** A provider's public description: the key masked to its last 4 characters. */

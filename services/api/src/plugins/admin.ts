@@ -22,7 +22,10 @@ export async function registerAdmin(app: FastifyInstance, ctx: ApiContext): Prom
     app.log.warn('bull-board is disabled: API keys are configured but ADMIN_USER/ADMIN_PASSWORD are not');
     return;
   }
-  const queues = [ctx.queues.outline(), ...[...ctx.imageProviders.providers.keys()].map((n) => ctx.queues.image(n))];
+  const queues = [
+    ctx.queues.outline(),
+    ...[...ctx.imageProviders.providers.keys()].map((n) => ctx.queues.image(n)),
+  ];
   const serverAdapter = new FastifyAdapter();
   serverAdapter.setBasePath('/admin/queues');
   createBullBoard({ queues: queues.map((q) => new BullMQAdapter(q)), serverAdapter });
@@ -31,7 +34,9 @@ export async function registerAdmin(app: FastifyInstance, ctx: ApiContext): Prom
       if (user && password) {
         scope.addHook('onRequest', async (request, reply) => {
           const [scheme, encoded] = (request.headers.authorization ?? '').split(' ');
-          const [u, ...rest] = Buffer.from(encoded ?? '', 'base64').toString('utf8').split(':');
+          const [u, ...rest] = Buffer.from(encoded ?? '', 'base64')
+            .toString('utf8')
+            .split(':');
           if (scheme !== 'Basic' || !safeEqual(u ?? '', user) || !safeEqual(rest.join(':'), password)) {
             reply.header('www-authenticate', 'Basic realm="inkpost-admin"');
             throw new HttpError(401, 'unauthorized', 'Admin credentials are required.');

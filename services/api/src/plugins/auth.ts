@@ -30,7 +30,11 @@ export function registerAuth(app: FastifyInstance, keys: Map<string, string>): v
     const tenant = match?.[1] ? tenantFor(keys, match[1].trim()) : null;
     if (!tenant) {
       reply.header('www-authenticate', 'Bearer');
-      throw new HttpError(401, 'unauthorized', match ? 'The API key is not valid.' : 'An API key is required: Authorization: Bearer <key>.');
+      throw new HttpError(
+        401,
+        'unauthorized',
+        match ? 'The API key is not valid.' : 'An API key is required: Authorization: Bearer <key>.',
+      );
     }
     request.tenant = tenant;
   });

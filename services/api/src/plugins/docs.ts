@@ -11,7 +11,8 @@ export async function registerDocs(app: FastifyInstance): Promise<void> {
       info: {
         title: 'Inkpost API',
         version: '1.0.0',
-        description: 'Generate Xiaohongshu-style image posts: outline, cover-first page images, live progress.',
+        description:
+          'Generate Xiaohongshu-style image posts: outline, cover-first page images, live progress.',
       },
       components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
       security: [{ bearer: [] }],

@@ -1,4 +1,4 @@
-import { EventsQuery, ErrorBody, PostParams } from '@inkpost/shared';
+import { ErrorBody, EventsQuery, PostParams } from '@inkpost/shared';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import type { ApiContext } from '../context.js';
 import { getOwnedPost } from '../posts.js';

@@ -25,7 +25,7 @@ export function imageRoutes(ctx: ApiContext): FastifyPluginAsyncZod {
       {
         schema: {
           tags: ['images'],
-          summary: "A page image: the current version, or ?version=N; ?size=thumb for the thumbnail",
+          summary: 'A page image: the current version, or ?version=N; ?size=thumb for the thumbnail',
           params: PageParams,
           querystring: ImageQuery,
           response: errors,

@@ -1,5 +1,5 @@
-import type { FastifyRequest } from 'fastify';
 import { sniffImageMime } from '@inkpost/shared';
+import type { FastifyRequest } from 'fastify';
 import { HttpError } from '../errors.js';
 
 interface MultipartFile {
@@ -24,7 +24,11 @@ function fieldValue(name: string, value: unknown): unknown {
   try {
     return JSON.parse(value);
   } catch {
-    throw new HttpError(400, 'invalid_request', `Invalid request: body.${name}: must be JSON in a multipart form.`);
+    throw new HttpError(
+      400,
+      'invalid_request',
+      `Invalid request: body.${name}: must be JSON in a multipart form.`,
+    );
   }
 }
 
@@ -38,7 +42,12 @@ export async function multipartToCreateBody(request: FastifyRequest): Promise<vo
   const images: { data: string; mimeType: string }[] = [];
   for (const part of Object.values((request.body ?? {}) as Record<string, Part | Part[]>).flat()) {
     if (part.type === 'file') {
-      if (part.fieldname !== 'images') throw new HttpError(400, 'invalid_request', `Unexpected file field "${part.fieldname}"; use "images".`);
+      if (part.fieldname !== 'images')
+        throw new HttpError(
+          400,
+          'invalid_request',
+          `Unexpected file field "${part.fieldname}"; use "images".`,
+        );
       const bytes = await part.toBuffer();
       // The declared type is only a hint; the bytes decide (and are checked again when stored).
       images.push({ data: bytes.toString('base64'), mimeType: sniffImageMime(bytes) ?? part.mimetype });

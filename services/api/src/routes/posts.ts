@@ -1,11 +1,4 @@
-import {
-  CreatePostBody,
-  ErrorBody,
-  GenerateBody,
-  PostParams,
-  PostView,
-  toPostView,
-} from '@inkpost/shared';
+import { CreatePostBody, ErrorBody, GenerateBody, PostParams, PostView, toPostView } from '@inkpost/shared';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import type { ApiContext } from '../context.js';
 import { createPost, generatePost, getOwnedPost } from '../posts.js';
@@ -22,7 +15,8 @@ export function postRoutes(ctx: ApiContext): FastifyPluginAsyncZod {
       {
         schema: {
           tags: ['posts'],
-          summary: 'Create a post from a topic (JSON, or multipart/form-data with image files under `images`)',
+          summary:
+            'Create a post from a topic (JSON, or multipart/form-data with image files under `images`)',
           body: CreatePostBody,
           response: { 202: PostView, ...errors, 413: ErrorBody },
         },
@@ -35,7 +29,14 @@ export function postRoutes(ctx: ApiContext): FastifyPluginAsyncZod {
 
     app.get(
       '/v1/posts/:id',
-      { schema: { tags: ['posts'], summary: 'A post snapshot', params: PostParams, response: { 200: PostView, ...errors } } },
+      {
+        schema: {
+          tags: ['posts'],
+          summary: 'A post snapshot',
+          params: PostParams,
+          response: { 200: PostView, ...errors },
+        },
+      },
       async (request, reply) => {
         const post = await getOwnedPost(ctx, request.tenant, request.params.id);
         return reply.header('etag', `"${post.revision}"`).send(toPostView(post));
@@ -54,7 +55,13 @@ export function postRoutes(ctx: ApiContext): FastifyPluginAsyncZod {
         },
       },
       async (request, reply) => {
-        const post = await generatePost(ctx, request.tenant, request.params.id, request.body?.pages, request.id);
+        const post = await generatePost(
+          ctx,
+          request.tenant,
+          request.params.id,
+          request.body?.pages,
+          request.id,
+        );
         return reply.status(202).header('etag', `"${post.revision}"`).send(toPostView(post));
       },
     );

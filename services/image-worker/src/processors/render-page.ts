@@ -12,10 +12,10 @@ import { type ImageProvider, type ImageReference, ProviderError } from '@inkpost
 import {
   extensionForMime,
   type ImageVersionRecord,
+  mimeForExtension,
   type PageError,
   type PageJobData,
   type PostRecord,
-  mimeForExtension,
   storageKeys,
 } from '@inkpost/shared';
 
@@ -46,11 +46,17 @@ export class RateLimited extends Error {}
  * more; an image already stored for this version (a worker died after storing it) is reused instead of paid for
  * again; storing uses the version's deterministic key, so a retry overwrites rather than duplicates.
  */
-export async function renderPage(data: PageJobData, attempt: JobAttempt, deps: RenderDeps): Promise<RenderOutcome> {
+export async function renderPage(
+  data: PageJobData,
+  attempt: JobAttempt,
+  deps: RenderDeps,
+): Promise<RenderOutcome> {
   const post = await deps.store.get(data.postId);
   if (!post || !isPendingRender(post, data.pageId, data.version)) return 'skipped';
   const pending = post.pages.find((p) => p.id === data.pageId)!.image.pending!;
-  const existing = await deps.storage.findFirst(storageKeys.pageImagePrefix(post.id, data.pageId, data.version));
+  const existing = await deps.storage.findFirst(
+    storageKeys.pageImagePrefix(post.id, data.pageId, data.version),
+  );
   if (existing) {
     const image = recordFor(existing, data.version, pending.provider);
     await complete(deps, post.id, data, image, 0);
@@ -58,7 +64,11 @@ export async function renderPage(data: PageJobData, attempt: JobAttempt, deps: R
   }
   const provider = deps.providerFor(pending.provider);
   if (!provider) {
-    const error = { code: 'unknown_provider', message: `Image provider "${pending.provider}" is not configured.`, retryable: false };
+    const error = {
+      code: 'unknown_provider',
+      message: `Image provider "${pending.provider}" is not configured.`,
+      retryable: false,
+    };
     await fail(deps, data, error, 0);
     return 'failed';
   }
@@ -74,7 +84,12 @@ export async function renderPage(data: PageJobData, attempt: JobAttempt, deps: R
       references: await loadReferences(deps.storage, started.post, data),
       signal: attempt.signal,
     });
-    const key = storageKeys.pageImage(post.id, data.pageId, data.version, extensionForMime(rendered.mimeType));
+    const key = storageKeys.pageImage(
+      post.id,
+      data.pageId,
+      data.version,
+      extensionForMime(rendered.mimeType),
+    );
     await deps.storage.put(key, rendered.bytes, rendered.mimeType);
     const image = imageRecord(key, rendered.mimeType, data.version, provider.name, rendered.model);
     await complete(deps, post.id, data, image, 1);
@@ -105,22 +120,42 @@ async function handleFailure(
   }
   deps.log.error({ err, postId: data.postId, pageId: data.pageId }, 'page render failed unexpectedly');
   if (!lastAttempt) throw new RetryLater('unexpected error');
-  await fail(deps, data, { code: 'render_failed', message: 'The page could not be rendered; try again.', retryable: true }, 0);
+  await fail(
+    deps,
+    data,
+    { code: 'render_failed', message: 'The page could not be rendered; try again.', retryable: true },
+    0,
+  );
   return 'failed';
 }
 
-async function complete(deps: RenderDeps, postId: string, data: PageJobData, image: ImageVersionRecord, calls: number) {
+async function complete(
+  deps: RenderDeps,
+  postId: string,
+  data: PageJobData,
+  image: ImageVersionRecord,
+  calls: number,
+) {
   const outcome = await deps.store.update(postId, (p) => markCompleted(p, data.pageId, image, calls));
   // A finished cover releases the pages waiting for it; enqueueing is idempotent, so a retry of this job re-does it.
   await enqueueRunnable(deps, outcome.post, data.requestId);
 }
 
 /** Records a page version as failed for good. Idempotent; exported for jobs that fail outside the processor. */
-export async function fail(deps: RenderDeps, data: PageJobData, error: PageError, calls: number): Promise<void> {
+export async function fail(
+  deps: RenderDeps,
+  data: PageJobData,
+  error: PageError,
+  calls: number,
+): Promise<void> {
   await deps.store.update(data.postId, (p) => markFailed(p, data.pageId, data.version, error, calls));
 }
 
-async function loadReferences(storage: Storage, post: PostRecord, data: PageJobData): Promise<ImageReference[]> {
+async function loadReferences(
+  storage: Storage,
+  post: PostRecord,
+  data: PageJobData,
+): Promise<ImageReference[]> {
   const refs: ImageReference[] = [];
   if (data.cover) {
     const cover = post.pages.find((p) => p.id === data.cover!.pageId);
@@ -135,7 +170,13 @@ async function loadReferences(storage: Storage, post: PostRecord, data: PageJobD
   return refs;
 }
 
-function imageRecord(key: string, mimeType: string, version: number, provider: string, model: string | null): ImageVersionRecord {
+function imageRecord(
+  key: string,
+  mimeType: string,
+  version: number,
+  provider: string,
+  model: string | null,
+): ImageVersionRecord {
   return { version, key, mimeType, thumbKey: null, createdAt: new Date().toISOString(), provider, model };
 }
 

@@ -8,17 +8,17 @@ import {
 } from '@inkpost/core';
 import { ProviderError, type TextClient } from '@inkpost/providers';
 import {
-  type OutlineJobData,
   newPageId,
+  type OutlineJobData,
   type PostRecord,
-  postEvent,
   type ProvidersConfig,
+  postEvent,
   type TextProviderConfig,
   toPageView,
 } from '@inkpost/shared';
-import { buildOutlinePrompt } from '../outline/prompt.js';
-import { OutlineParseError, type OutlinePage, parseOutline } from '../outline/parse-outline.js';
 import { writeLocalOutline } from '../outline/local-writer.js';
+import { type OutlinePage, OutlineParseError, parseOutline } from '../outline/parse-outline.js';
+import { buildOutlinePrompt } from '../outline/prompt.js';
 
 export interface OutlineDeps extends GenerationDeps {
   store: PostStore;
@@ -56,7 +56,11 @@ const NO_USAGE = { tokensIn: 0, tokensOut: 0, calls: 0 };
  * the post asked for it. Re-reads the post first and does nothing for a post that moved on, so a retried or
  * duplicated job never writes twice.
  */
-export async function generateOutline(data: OutlineJobData, attempt: JobAttempt, deps: OutlineDeps): Promise<OutlineOutcome> {
+export async function generateOutline(
+  data: OutlineJobData,
+  attempt: JobAttempt,
+  deps: OutlineDeps,
+): Promise<OutlineOutcome> {
   const post = await deps.store.get(data.postId);
   if (!post || post.outlineAttempt !== data.attempt) return 'skipped';
   if (post.status === 'outlined') return (await autoGenerate(post, data, deps)) ? 'outlined' : 'skipped';
@@ -71,7 +75,8 @@ export async function generateOutline(data: OutlineJobData, attempt: JobAttempt,
   try {
     raw = await requestOutline(post, config, attempt, deps);
   } catch (err) {
-    const final = !(err instanceof ProviderError && err.retryable) || attempt.attemptsMade + 1 >= attempt.maxAttempts;
+    const final =
+      !(err instanceof ProviderError && err.retryable) || attempt.attemptsMade + 1 >= attempt.maxAttempts;
     if (!final) throw err;
     await failOutline(deps, post.id, data.attempt, describe(err), { ...NO_USAGE, calls: 1 });
     return 'failed';
@@ -98,9 +103,16 @@ async function requestOutline(
   const pageCount = post.pageCountHint ?? undefined;
   const client = deps.clientFor(config);
   if (!client) return { text: writeLocalOutline({ topic: post.topic, pageCount }), ...NO_USAGE };
-  const prompt = buildOutlinePrompt({ topic: post.topic, pageCount, referenceImageCount: post.referenceImages.length });
+  const prompt = buildOutlinePrompt({
+    topic: post.topic,
+    pageCount,
+    referenceImageCount: post.referenceImages.length,
+  });
   const images = await Promise.all(
-    post.referenceImages.map(async (r) => ({ bytes: await deps.storage.getBuffer(r.key), mimeType: r.mimeType })),
+    post.referenceImages.map(async (r) => ({
+      bytes: await deps.storage.getBuffer(r.key),
+      mimeType: r.mimeType,
+    })),
   );
   const result = await client.complete({
     ...prompt,
@@ -133,8 +145,12 @@ async function autoGenerate(post: PostRecord, data: OutlineJobData, deps: Outlin
 }
 
 function describe(err: unknown): { code: string; message: string } {
-  if (err instanceof OutlineParseError || err instanceof ProviderError) return { code: err.code, message: err.message };
-  return { code: 'outline_failed', message: 'The outline could not be written because of an internal error.' };
+  if (err instanceof OutlineParseError || err instanceof ProviderError)
+    return { code: err.code, message: err.message };
+  return {
+    code: 'outline_failed',
+    message: 'The outline could not be written because of an internal error.',
+  };
 }
 
 async function failOutline(
@@ -156,7 +172,9 @@ async function failOutline(
 /** Records a job that failed for good outside the processor (e.g. stalled too often). Idempotent. */
 export async function outlineJobFailed(data: OutlineJobData, err: Error, deps: OutlineDeps): Promise<void> {
   const error =
-    err instanceof ProviderError ? describe(err) : { code: 'outline_failed', message: 'Writing the outline failed repeatedly.' };
+    err instanceof ProviderError
+      ? describe(err)
+      : { code: 'outline_failed', message: 'Writing the outline failed repeatedly.' };
   await failOutline(deps, data.postId, data.attempt, error, NO_USAGE);
 }
 
