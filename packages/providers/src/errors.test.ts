@@ -75,7 +75,12 @@ describe('scrubSecrets', () => {
 describe('providerMessageFrom', () => {
   it('takes error.message from an OpenAI error body', () => {
     const body = JSON.stringify({
-      error: { message: 'Incorrect API key provided.', type: 'invalid_request_error', param: null, code: null },
+      error: {
+        message: 'Incorrect API key provided.',
+        type: 'invalid_request_error',
+        param: null,
+        code: null,
+      },
     });
     expect(providerMessageFrom(body)).toBe('Incorrect API key provided.');
   });
@@ -130,7 +135,12 @@ describe('errorFromStatus', () => {
   });
 
   it('recognises content-policy refusals in English and Chinese', () => {
-    for (const message of ['content_policy_violation', 'rejected by the safety system', '内容审核未通过', '输入包含敏感词']) {
+    for (const message of [
+      'content_policy_violation',
+      'rejected by the safety system',
+      '内容审核未通过',
+      '输入包含敏感词',
+    ]) {
       expect(errorFromStatus('relay', 400, message, null).code).toBe('content_policy');
     }
   });
@@ -143,7 +153,10 @@ describe('errorFromStatus', () => {
 
 describe('errorFromNetwork', () => {
   it('calls a deadline a retryable provider_timeout', () => {
-    expect(errorFromNetwork('relay', new Error('x'), true)).toMatchObject({ code: 'provider_timeout', retryable: true });
+    expect(errorFromNetwork('relay', new Error('x'), true)).toMatchObject({
+      code: 'provider_timeout',
+      retryable: true,
+    });
   });
 
   it('calls an AbortError a non-retryable aborted', () => {
@@ -152,7 +165,11 @@ describe('errorFromNetwork', () => {
   });
 
   it('names the socket error of an unreachable provider', () => {
-    const err = errorFromNetwork('relay', Object.assign(new TypeError('fetch failed'), { cause: { code: 'ECONNREFUSED' } }), false);
+    const err = errorFromNetwork(
+      'relay',
+      Object.assign(new TypeError('fetch failed'), { cause: { code: 'ECONNREFUSED' } }),
+      false,
+    );
     expect(err).toMatchObject({ code: 'provider_unreachable', retryable: true });
     expect(err.message).toBe('relay could not be reached (ECONNREFUSED)');
   });

@@ -26,7 +26,10 @@ afterAll(async () => {
 
 let files = 0;
 /** An image_api provider loaded the way the services load it: from a YAML file pointing at `baseUrl`. */
-function configFor(fields: Record<string, string | number | boolean> = {}, baseUrl = fake.url): ImageProviderConfig {
+function configFor(
+  fields: Record<string, string | number | boolean> = {},
+  baseUrl = fake.url,
+): ImageProviderConfig {
   const entry = {
     type: 'image_api',
     api_key: '${TEST_IMAGE_KEY}',
@@ -34,7 +37,9 @@ function configFor(fields: Record<string, string | number | boolean> = {}, baseU
     model: 'gpt-image-1',
     ...fields,
   };
-  const lines = Object.entries(entry).map(([k, v]) => `    ${k}: ${typeof v === 'string' ? JSON.stringify(v) : v}`);
+  const lines = Object.entries(entry).map(
+    ([k, v]) => `    ${k}: ${typeof v === 'string' ? JSON.stringify(v) : v}`,
+  );
   const file = join(dir, `image-${++files}.yaml`);
   writeFileSync(file, ['active_provider: fake', 'providers:', '  fake:', ...lines, ''].join('\n'));
   const config = loadImageProviders(file, { TEST_IMAGE_KEY: API_KEY }, 4).providers.get('fake');
@@ -239,7 +244,12 @@ describe('ImageApiProvider failures', () => {
   it('maps 500 to a retryable provider_unavailable error', async () => {
     fake.enqueue('/v1/images/generations', { kind: 'status', status: 500 });
     const err = await providerError(providerFor().render(request()));
-    expect(err).toMatchObject({ code: 'provider_unavailable', status: 500, retryable: true, retryAfterMs: null });
+    expect(err).toMatchObject({
+      code: 'provider_unavailable',
+      status: 500,
+      retryable: true,
+      retryAfterMs: null,
+    });
     expect(err.message).toContain('The server had an error while processing your request');
   });
 
@@ -265,7 +275,11 @@ describe('ImageApiProvider failures', () => {
   });
 
   it('maps any other 400 to provider_rejected, not retryable', async () => {
-    fake.enqueue('/v1/images/generations', { kind: 'status', status: 400, body: { error: { message: 'Bad size' } } });
+    fake.enqueue('/v1/images/generations', {
+      kind: 'status',
+      status: 400,
+      body: { error: { message: 'Bad size' } },
+    });
     const err = await providerError(providerFor().render(request()));
     expect(err).toMatchObject({ code: 'provider_rejected', status: 400, retryable: false });
   });

@@ -33,7 +33,10 @@ afterAll(async () => {
 
 let files = 0;
 /** An openai_compatible provider loaded the way the services load it: from a YAML file pointing at `baseUrl`. */
-function configFor(fields: Record<string, string | number | boolean> = {}, baseUrl = fake.url): TextProviderConfig {
+function configFor(
+  fields: Record<string, string | number | boolean> = {},
+  baseUrl = fake.url,
+): TextProviderConfig {
   const entry = {
     type: 'openai_compatible',
     api_key: '${TEST_TEXT_KEY}',
@@ -42,7 +45,9 @@ function configFor(fields: Record<string, string | number | boolean> = {}, baseU
     endpoint_type: '/v1/chat/completions',
     ...fields,
   };
-  const lines = Object.entries(entry).map(([k, v]) => `    ${k}: ${typeof v === 'string' ? JSON.stringify(v) : v}`);
+  const lines = Object.entries(entry).map(
+    ([k, v]) => `    ${k}: ${typeof v === 'string' ? JSON.stringify(v) : v}`,
+  );
   const file = join(dir, `text-${++files}.yaml`);
   writeFileSync(file, ['providers:', '  fake:', ...lines, ''].join('\n'));
   const config = loadTextProviders(file, { TEST_TEXT_KEY: API_KEY }).providers.get('fake');

@@ -61,7 +61,10 @@ describe('parseEnv', () => {
 
   it('gives every worker the common defaults and the outline worker its concurrency', () => {
     expect(parseEnv(OutlineWorkerEnv, {})).toMatchObject({ KEY_PREFIX: 'inkpost', OUTLINE_CONCURRENCY: 4 });
-    expect(parseEnv(ImageWorkerEnv, {})).toMatchObject({ REDIS_URL: 'redis://127.0.0.1:6379', KEY_PREFIX: 'inkpost' });
+    expect(parseEnv(ImageWorkerEnv, {})).toMatchObject({
+      REDIS_URL: 'redis://127.0.0.1:6379',
+      KEY_PREFIX: 'inkpost',
+    });
     expect(parseEnv(CommonEnv, {}).SHUTDOWN_TIMEOUT_MS).toBe(25_000);
   });
 
@@ -74,7 +77,9 @@ describe('parseEnv', () => {
 
   it('rejects a REDIS_URL that is not a redis:// URL, naming the field', () => {
     const err = configError(() => parseEnv(ImageWorkerEnv, { REDIS_URL: 'http://127.0.0.1:6379' }));
-    expect(err.message).toBe('Invalid configuration: environment REDIS_URL: must be a redis:// or rediss:// URL');
+    expect(err.message).toBe(
+      'Invalid configuration: environment REDIS_URL: must be a redis:// or rediss:// URL',
+    );
   });
 
   it('rejects a PORT that is not a port number, naming the field', () => {

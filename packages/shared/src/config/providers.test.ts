@@ -122,8 +122,16 @@ describe('joinEndpoint', () => {
       '/v1/chat/completions',
       'https://dashscope.aliyuncs.com/compatible-mode/v1/chat/completions',
     ],
-    ['https://ark.example.com/api/v3', '/api/v3/chat/completions', 'https://ark.example.com/api/v3/chat/completions'],
-    ['https://ark.example.com/api/v3/', '/chat/completions', 'https://ark.example.com/api/v3/chat/completions'],
+    [
+      'https://ark.example.com/api/v3',
+      '/api/v3/chat/completions',
+      'https://ark.example.com/api/v3/chat/completions',
+    ],
+    [
+      'https://ark.example.com/api/v3/',
+      '/chat/completions',
+      'https://ark.example.com/api/v3/chat/completions',
+    ],
     ['http://127.0.0.1:8080/v1', '/v1/images/generations', 'http://127.0.0.1:8080/v1/images/generations'],
   ])('joins %s and %s into %s', (base, endpoint, expected) => {
     expect(joinEndpoint(base, endpoint)).toBe(expected);
@@ -165,7 +173,11 @@ describe('loadTextProviders', () => {
     const config = loadTextProviders(undefined, {});
     expect(config.active).toBe(LOCAL_TEXT_PROVIDER);
     expect([...config.providers.keys()]).toEqual([LOCAL_TEXT_PROVIDER]);
-    expect(config.providers.get(LOCAL_TEXT_PROVIDER)).toMatchObject({ type: 'local', apiKey: null, endpointUrl: null });
+    expect(config.providers.get(LOCAL_TEXT_PROVIDER)).toMatchObject({
+      type: 'local',
+      apiKey: null,
+      endpointUrl: null,
+    });
   });
 
   it('keeps the built-in local writer next to the providers of a file', () => {
@@ -218,7 +230,9 @@ providers:
   });
 
   it('reads temperature, max_tokens, stream and timeout_seconds', () => {
-    const file = yamlFile(`${TEXT_QWEN}    temperature: 0.3\n    max_tokens: 2048\n    stream: false\n    timeout_seconds: 12.5\n`);
+    const file = yamlFile(
+      `${TEXT_QWEN}    temperature: 0.3\n    max_tokens: 2048\n    stream: false\n    timeout_seconds: 12.5\n`,
+    );
     expect(loadTextProviders(file, {}).providers.get('qwen')).toMatchObject({
       temperature: 0.3,
       maxTokens: 2048,
@@ -279,7 +293,9 @@ providers:
         .join('\n'),
     );
     const err = configError(() => loadTextProviders(file, {}));
-    expect(err.message).toBe(`Invalid configuration: TEXT_PROVIDERS_FILE providers.qwen.${field}: required for this type`);
+    expect(err.message).toBe(
+      `Invalid configuration: TEXT_PROVIDERS_FILE providers.qwen.${field}: required for this type`,
+    );
   });
 
   it('names base_url when it is not a URL', () => {
@@ -335,7 +351,9 @@ providers:
   });
 
   it('rejects a provider name with characters outside letters, digits, - and _', () => {
-    const file = yamlFile(TEXT_QWEN.replace('  qwen:', '  "qwen max":').replace('active_provider: qwen\n', ''));
+    const file = yamlFile(
+      TEXT_QWEN.replace('  qwen:', '  "qwen max":').replace('active_provider: qwen\n', ''),
+    );
     const err = configError(() => loadTextProviders(file, {}));
     expect(err.message).toContain('TEXT_PROVIDERS_FILE providers');
     expect(err.message).toContain('provider names may use letters, digits, - and _');
@@ -431,7 +449,9 @@ describe('loadImageProviders', () => {
   });
 
   it('loads a text_card entry of the file with its own concurrency', () => {
-    const file = yamlFile('active_provider: cards\nproviders:\n  cards:\n    type: text_card\n    concurrency: 6\n');
+    const file = yamlFile(
+      'active_provider: cards\nproviders:\n  cards:\n    type: text_card\n    concurrency: 6\n',
+    );
     const config = loadImageProviders(file, {}, 4);
     expect(config.active).toBe('cards');
     expect(config.providers.get('cards')).toMatchObject({ name: 'cards', type: 'text_card', concurrency: 6 });
@@ -453,13 +473,17 @@ describe('loadImageProviders', () => {
         .join('\n'),
     );
     const err = configError(() => loadImageProviders(file, {}, 4));
-    expect(err.message).toBe(`Invalid configuration: IMAGE_PROVIDERS_FILE providers.relay.${field}: required for this type`);
+    expect(err.message).toBe(
+      `Invalid configuration: IMAGE_PROVIDERS_FILE providers.relay.${field}: required for this type`,
+    );
   });
 
   it('names a field of the wrong type', () => {
     const file = yamlFile(IMAGE_API('    high_concurrency: "sometimes"\n'));
     const err = configError(() => loadImageProviders(file, {}, 4));
-    expect(err.message).toMatch(/^Invalid configuration: IMAGE_PROVIDERS_FILE providers\.relay\.high_concurrency: /);
+    expect(err.message).toMatch(
+      /^Invalid configuration: IMAGE_PROVIDERS_FILE providers\.relay\.high_concurrency: /,
+    );
   });
 
   it('names the field and the variable when a ${VAR} is not set', () => {
