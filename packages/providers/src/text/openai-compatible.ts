@@ -23,7 +23,10 @@ export class OpenAiCompatibleText implements TextClient {
       apiKey: config.apiKey!,
       baseURL: endpoint.replace(/\/chat\/completions\/?$/, ''),
       timeout: config.timeoutMs,
+      // Retries are the queue's job (backoff, Retry-After); the SDK retrying too would multiply calls.
       maxRetries: 0,
+      // Failures surface as ProviderErrors and our own logs; the SDK must not print to the console.
+      logLevel: 'off',
     });
   }
 
