@@ -33,10 +33,12 @@ RUN pnpm build
 
 # 3. One self-contained production directory per service: its dist, package.json and a node_modules holding only
 #    production dependencies, with the workspace packages it uses (@inkpost/shared, core, providers) copied in
-#    ("injected"), dist included. pnpm 9's deploy needs no inject-workspace-packages setting (pnpm 10's does).
+#    ("injected"), dist included. pnpm 9.15's deploy needs no inject-workspace-packages setting (that, or --legacy,
+#    is pnpm 10's). It re-resolves the injected packages' dependencies, preferring the lockfile's versions, and
+#    that needs registry metadata, so --prefer-offline (tarballs come from the store) and not --offline.
 RUN set -eu; \
     for svc in api outline-worker image-worker; do \
-      pnpm --filter "@inkpost/${svc}" deploy --prod --offline "/out/${svc}"; \
+      pnpm --filter "@inkpost/${svc}" deploy --prod --prefer-offline "/out/${svc}"; \
     done
 
 # 4. Trim what the running services never read: sources, tests and TypeScript build files of the service and of

@@ -1,3 +1,4 @@
+import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitest/config';
 
 const packages = [
@@ -16,7 +17,7 @@ const resolve = { conditions: ['source', 'import', 'node', 'default'] };
 
 export default defineConfig({
   test: {
-    globalSetup: ['packages/testkit/src/global-setup.ts'],
+    globalSetup: [fileURLToPath(new URL('packages/testkit/src/global-setup.ts', import.meta.url))],
     testTimeout: 30_000,
     hookTimeout: 60_000,
     projects: packages.map((dir) => ({
@@ -24,7 +25,7 @@ export default defineConfig({
       ssr: { resolve: { conditions: resolve.conditions, externalConditions: ['source'] } },
       test: {
         name: `@inkpost/${dir.split('/')[1]}`,
-        root: dir,
+        root: fileURLToPath(new URL(dir, import.meta.url)),
         include: ['src/**/*.test.ts', 'test/**/*.test.ts'],
         environment: 'node',
       },
