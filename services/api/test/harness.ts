@@ -1,6 +1,8 @@
+import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { createLogger, createStorage } from '@inkpost/core';
 import { startImageWorker } from '@inkpost/image-worker';
@@ -31,6 +33,8 @@ export interface StackOptions {
   env?: Record<string, string>;
   /** Start the workers (default true). */
   workers?: boolean;
+  /** Run the image worker as this many separate OS processes (the built service) instead of in this process. */
+  imageWorkerProcesses?: number;
 }
 
 export interface Stack {
@@ -62,6 +66,40 @@ function writeTemp(name: string, content: string): string {
   const file = path.join(dir, name);
   writeFileSync(file, content);
   return file;
+}
+
+const IMAGE_WORKER_MAIN = fileURLToPath(new URL('../../image-worker/dist/main.js', import.meta.url));
+
+async function spawnImageWorkers(n: number, env: NodeJS.ProcessEnv): Promise<ChildProcess[]> {
+  const processes = Array.from({ length: n }, () =>
+    spawn(process.execPath, [IMAGE_WORKER_MAIN], { env: { ...env, LOG_LEVEL: 'info' }, stdio: ['ignore', 'pipe', 'inherit'] }),
+  );
+  // Ready once each has logged that it started (its queues and global limits are set by then).
+  await Promise.all(
+    processes.map(
+      (child) =>
+        new Promise<void>((resolve, reject) => {
+          child.once('exit', (code) => reject(new Error(`image-worker exited with ${code}`)));
+          child.stdout!.on('data', (chunk: Buffer) => {
+            if (chunk.toString().includes('image worker started')) resolve();
+          });
+        }),
+    ),
+  );
+  return processes;
+}
+
+async function stopProcesses(processes: ChildProcess[]): Promise<void> {
+  await Promise.all(
+    processes.map(
+      (child) =>
+        new Promise<void>((resolve) => {
+          if (child.exitCode !== null) return resolve();
+          child.once('exit', () => resolve());
+          child.kill('SIGTERM');
+        }),
+    ),
+  );
 }
 
 /** The whole system in this process on the real Redis and S3: API on a random port plus both workers. */
@@ -102,8 +140,14 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
     );
     const common = { redisUrl: env.REDIS_URL, keyPrefix: prefix, storage, log, imageProviders };
     const outline = await startOutlineWorker({ ...common, concurrency: 2, textProviders });
-    const image = await startImageWorker(common);
-    closers.push(outline.close, image.close, async () => storage.close());
+    closers.push(outline.close, async () => storage.close());
+    if (opts.imageWorkerProcesses) {
+      const processes = await spawnImageWorkers(opts.imageWorkerProcesses, processEnv);
+      closers.push(() => stopProcesses(processes));
+    } else {
+      const image = await startImageWorker(common);
+      closers.push(image.close);
+    }
   }
 
   const s3 = await createS3Client(t);
