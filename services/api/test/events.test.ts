@@ -107,3 +107,18 @@ describe('live progress over SSE', () => {
     expect(await res.json()).toEqual({ error: { code: 'not_found', message: 'Post not found.' } });
   });
 });
+
+describe('shutdown with open streams', () => {
+  it('ends open SSE streams when the API closes, instead of hanging', async () => {
+    const stack = await startStack({ workers: false });
+    const post = await stack.createPost({ topic: 'Open stream', pages: [{ type: 'cover', content: 'c' }] });
+    const reading = stack.follow(post.id, 10_000);
+    await new Promise((r) => setTimeout(r, 300));
+    const started = Date.now();
+    await stack.app.close();
+    const messages = await reading;
+    expect(Date.now() - started).toBeLessThan(3_000);
+    expect(messages.map((m) => m.event)).toEqual(['snapshot']);
+    await stack.close();
+  });
+});

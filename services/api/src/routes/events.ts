@@ -12,6 +12,12 @@ const EVENT_ID = /^\d{1,20}-\d{1,20}$/;
  */
 export function eventRoutes(ctx: ApiContext): FastifyPluginAsyncZod {
   return async (app) => {
+    const sessions = new Set<SseSession>();
+    // Open streams would hold the server open at shutdown; end them so clients reconnect to another instance.
+    app.addHook('preClose', async () => {
+      for (const session of sessions) session.end();
+    });
+
     app.get(
       '/v1/posts/:id/events',
       {
@@ -29,6 +35,8 @@ export function eventRoutes(ctx: ApiContext): FastifyPluginAsyncZod {
         const given = (Array.isArray(header) ? header[0] : header) ?? request.query.lastEventId;
         reply.hijack();
         const session = new SseSession(ctx, request.params.id, reply.raw, request.id);
+        sessions.add(session);
+        reply.raw.on('close', () => sessions.delete(session));
         await session.run(given && EVENT_ID.test(given) ? given : null);
       },
     );
