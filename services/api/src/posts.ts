@@ -69,11 +69,39 @@ export async function createPost(
   const events: PostEvent[] = [postEvent('post.status', { status: record.status })];
   const created = await ctx.store.create(record, events);
   if (!body.pages) {
-    await ctx.queues.enqueueOutline({ postId: id, attempt: record.outlineAttempt, requestId });
+    await enqueueOrFail(ctx, created.post, () =>
+      ctx.queues.enqueueOutline({ postId: id, attempt: record.outlineAttempt, requestId }),
+    );
     return created.post;
   }
   if (body.autoGenerate) return (await startGeneration(generationDeps(ctx), id, undefined, requestId)).post;
   return created.post;
+}
+
+/**
+ * Enqueues the post's first job; if the queue refuses, the post is marked failed (not left "outlining" forever)
+ * and the client is told to retry.
+ */
+async function enqueueOrFail(ctx: ApiContext, post: PostRecord, enqueue: () => Promise<void>): Promise<void> {
+  try {
+    await enqueue();
+  } catch (err) {
+    ctx.log.error({ err, postId: post.id }, 'could not enqueue the outline job');
+    const error = {
+      code: 'enqueue_failed',
+      message: 'The job queue was unavailable; create the post again.',
+    };
+    await ctx.store
+      .update(post.id, (p) => {
+        p.status = 'failed';
+        p.error = error;
+        return {
+          events: [postEvent('post.status', { status: 'failed' }), postEvent('post.failed', { error })],
+        };
+      })
+      .catch(() => {});
+    throw new HttpError(503, 'unavailable', 'The job queue is unavailable right now; try again shortly.');
+  }
 }
 
 /** The post if it exists and belongs to the tenant; otherwise 404 (another tenant's post does not exist for it). */

@@ -72,7 +72,10 @@ const IMAGE_WORKER_MAIN = fileURLToPath(new URL('../../image-worker/dist/main.js
 
 async function spawnImageWorkers(n: number, env: NodeJS.ProcessEnv): Promise<ChildProcess[]> {
   const processes = Array.from({ length: n }, () =>
-    spawn(process.execPath, [IMAGE_WORKER_MAIN], { env: { ...env, LOG_LEVEL: 'info' }, stdio: ['ignore', 'pipe', 'inherit'] }),
+    spawn(process.execPath, [IMAGE_WORKER_MAIN], {
+      env: { ...env, LOG_LEVEL: 'info' },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    }),
   );
   // Ready once each has logged that it started (its queues and global limits are set by then).
   await Promise.all(

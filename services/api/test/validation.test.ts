@@ -185,3 +185,34 @@ describe('input handling', () => {
     );
   });
 });
+
+describe('the queue dashboard', () => {
+  it('serves bull-board at /admin/queues when the API runs open', async () => {
+    const stack = await startStack({ workers: false });
+    try {
+      const res = await stack.request('GET', '/admin/queues');
+      expect(res.status).toBe(200);
+      expect(await res.text()).toContain('<html');
+      const api = await stack.request('GET', '/admin/queues/api/queues');
+      const queues = ((await api.json()) as { queues: { name: string }[] }).queues.map((q) => q.name);
+      expect(queues).toEqual(expect.arrayContaining(['outline', 'image-text_card']));
+    } finally {
+      await stack.close();
+    }
+  });
+
+  it('asks for admin credentials when they are set', async () => {
+    const stack = await startStack({ workers: false, env: { ADMIN_USER: 'ops', ADMIN_PASSWORD: 'pw-123' } });
+    try {
+      const denied = await stack.request('GET', '/admin/queues');
+      expect(denied.status).toBe(401);
+      expect(denied.headers.get('www-authenticate')).toContain('Basic');
+      const auth = `Basic ${Buffer.from('ops:pw-123').toString('base64')}`;
+      expect((await stack.request('GET', '/admin/queues', undefined, { authorization: auth })).status).toBe(
+        200,
+      );
+    } finally {
+      await stack.close();
+    }
+  });
+});
