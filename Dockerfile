@@ -14,11 +14,11 @@ ARG NODE_IMAGE=node:20-bookworm-slim
 # ---------------------------------------------------------------------------------------------------- build
 FROM ${NODE_IMAGE} AS build
 ARG PNPM_VERSION=9.15.9
+# pnpm from npm rather than corepack: no corepack signature keys involved, same pinned version as packageManager.
+RUN npm install -g --no-update-notifier "pnpm@${PNPM_VERSION}" && pnpm --version
+# CI: non-interactive pnpm. One fixed store, so fetch, install and deploy all share it.
 ENV CI=true \
-    npm_config_store_dir=/pnpm/store \
-    npm_config_update_notifier=false
-# pnpm from npm rather than corepack: no signature-key download at build time, same pinned version.
-RUN npm install -g "pnpm@${PNPM_VERSION}" && pnpm --version
+    npm_config_store_dir=/pnpm/store
 WORKDIR /repo
 
 # 1. Every package of the lockfile into pnpm's store. Depends on the lockfile alone, so this layer (the slow,
