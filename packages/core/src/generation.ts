@@ -1,5 +1,6 @@
-import type { PostRecord } from '@inkpost/shared';
-import { defaultGenerationTargets, planGeneration, runnableRenders } from './post-state.js';
+import { outlineJobId, type PostRecord, pageJobId } from '@inkpost/shared';
+import type { Queue } from 'bullmq';
+import { cancelWork, defaultGenerationTargets, planGeneration, runnableRenders } from './post-state.js';
 import type { PostStore } from './post-store.js';
 import type { Queues } from './queues.js';
 
@@ -68,4 +69,34 @@ function assertCanGenerate(post: PostRecord, indexes: number[] | undefined): voi
       `Page ${bad} does not exist; the post has ${post.pages.length} pages.`,
     );
   }
+}
+
+/**
+ * Cancels a post's work: records it (pages `cancelled`, post `cancelled`), removes the jobs still queued and tells
+ * every worker to abort the ones running, whose provider calls are aborted through their AbortSignal.
+ */
+export async function cancelGeneration(
+  deps: Pick<GenerationDeps, 'store' | 'queues'> & { publish: (jobIds: string[]) => Promise<void> },
+  postId: string,
+): Promise<PostRecord> {
+  const outcome = await deps.store.update(postId, (post) => cancelWork(post));
+  if (!outcome.changed || !outcome.value) return outcome.post;
+  const { renders, outline } = outcome.value;
+  const jobIds = renders.map((r) => pageJobId(postId, r.pageId, r.version));
+  if (outline) jobIds.push(outlineJobId(postId, outcome.post.outlineAttempt));
+  await Promise.all([
+    ...renders.map((r) =>
+      removeIfQueued(deps.queues.image(r.provider), pageJobId(postId, r.pageId, r.version)),
+    ),
+    ...(outline
+      ? [removeIfQueued(deps.queues.outline(), outlineJobId(postId, outcome.post.outlineAttempt))]
+      : []),
+  ]);
+  await deps.publish(jobIds);
+  return outcome.post;
+}
+
+async function removeIfQueued(queue: Queue, jobId: string): Promise<void> {
+  // A running job is locked and cannot be removed; it is aborted instead, and finds its render no longer wanted.
+  await queue.remove(jobId).catch(() => 0);
 }

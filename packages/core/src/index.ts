@@ -1,3 +1,4 @@
+export * from './control.js';
 export * from './generation.js';
 export * from './logger.js';
 export * from './post-state.js';

@@ -191,6 +191,38 @@ export function settle(post: PostRecord): PostEvent[] {
   return events;
 }
 
+/** A render a cancel stopped: its job is removed when still queued, aborted when running. */
+export interface CancelledRender {
+  provider: string;
+  pageId: string;
+  version: number;
+}
+
+/**
+ * Stops a post's work: pending renders are dropped (their pages end `cancelled`), an outline in progress is
+ * abandoned, and the post ends `cancelled`. A post with nothing running is left as it is.
+ */
+export function cancelWork(
+  post: PostRecord,
+): MutationResult<{ renders: CancelledRender[]; outline: boolean }> {
+  if (post.status !== 'outlining' && post.status !== 'generating') {
+    return { unchanged: true, value: { renders: [], outline: false } };
+  }
+  const renders: CancelledRender[] = [];
+  for (const page of post.pages) {
+    const pending = page.image.pending;
+    if (!pending) continue;
+    renders.push({ provider: pending.provider, pageId: page.id, version: pending.version });
+    page.image.pending = null;
+    page.image.status = 'cancelled';
+  }
+  const outline = post.status === 'outlining';
+  const events: PostEvent[] = [];
+  setStatus(post, 'cancelled', events);
+  events.push(postEvent('post.cancelled', {}));
+  return { events, value: { renders, outline } };
+}
+
 /** A fresh page record for outline text. */
 export function newPageRecord(id: string, type: PageRecord['type'], content: string): PageRecord {
   return {

@@ -138,3 +138,31 @@ export function providerMessageFrom(body: string): string {
   }
   return text.replace(/\s+/g, ' ').slice(0, 300);
 }
+
+// What models write when they decline instead of drawing: apologies, "I can't", and policy words.
+const REFUSAL_PATTERN =
+  /\b(?:sorry|apologi[sz]e|i can(?:not|'t|’t)|i(?: am|'m|’m) (?:unable|not able)|unable to|won(?:'t|’t) be able|refuse)\b|content[_ ]?policy|safety|moderation|inappropriate|violat|sensitive|抱歉|无法|不能|违反|违规|敏感|审核/i;
+
+/** True when a model's text answer reads as a refusal or a policy notice rather than a glitch. */
+export function looksLikeRefusal(text: string): boolean {
+  return REFUSAL_PATTERN.test(text);
+}
+
+/** A model's words, fit to quote in an error: one line, data URLs elided, at most `max` characters. */
+export function quoteModelText(text: string, max = 120): string {
+  const flat = text
+    .replace(/data:[^,\s]*;base64,[A-Za-z0-9+/=]+/g, '[data]')
+    .replace(/\s+/g, ' ')
+    .trim();
+  const chars = Array.from(flat);
+  return chars.length > max ? `${chars.slice(0, max).join('')}…` : flat;
+}
+
+/** A ProviderError whose message has had the provider's secrets removed. */
+export function scrubbedError(
+  message: string,
+  secrets: (string | null | undefined)[],
+  opts: ConstructorParameters<typeof ProviderError>[1],
+): ProviderError {
+  return new ProviderError(scrubSecrets(message, secrets), opts);
+}

@@ -16,6 +16,11 @@ export interface HttpCall {
   signal?: AbortSignal;
   secrets: (string | null)[];
   maxBytes?: number;
+  /**
+   * Maps a non-2xx answer when the provider's error format needs more than `errorFromStatus` reads from it
+   * (Gemini, say, reports a bad key as 400 and a retry delay in the body); null falls back to the default.
+   */
+  mapError?: (status: number, body: string, retryAfter: string | null) => ProviderError | null;
 }
 
 /**
@@ -46,11 +51,12 @@ export async function providerFetch(
     throw networkError(call, err, timeout);
   }
   if (!res.ok) {
-    const message = providerMessageFrom(body.toString('utf8'));
-    throw scrubbed(
-      errorFromStatus(call.provider, res.status, message, res.headers.get('retry-after')),
-      call.secrets,
-    );
+    const text = body.toString('utf8');
+    const retryAfter = res.headers.get('retry-after');
+    const mapped =
+      call.mapError?.(res.status, text, retryAfter) ??
+      errorFromStatus(call.provider, res.status, providerMessageFrom(text), retryAfter);
+    throw scrubbed(mapped, call.secrets);
   }
   return { status: res.status, body, contentType: res.headers.get('content-type') ?? '' };
 }
@@ -87,4 +93,41 @@ function scrubbed(err: ProviderError, secrets: (string | null)[]): ProviderError
   const message = scrubSecrets(err.message, secrets);
   if (message === err.message) return err;
   return new ProviderError(message, err);
+}
+
+/** `providerFetch` for an API that answers JSON: the parsed body, or provider_bad_response when it is not JSON. */
+export async function providerJson(call: HttpCall): Promise<unknown> {
+  const res = await providerFetch(call);
+  try {
+    return JSON.parse(res.body.toString('utf8'));
+  } catch {
+    throw new ProviderError(`${call.provider} answered with a body that is not JSON`, {
+      code: 'provider_bad_response',
+      retryable: true,
+    });
+  }
+}
+
+const isPlainObject = (v: unknown): v is Record<string, unknown> =>
+  typeof v === 'object' && v !== null && !Array.isArray(v) && !Buffer.isBuffer(v);
+
+/**
+ * `extra_body` merged into a request body: nested mappings merge key by key (so `generationConfig: {…}` adds to
+ * the one we send), anything else replaces what we would have sent.
+ */
+export function mergeBody(
+  body: Record<string, unknown>,
+  extra: Record<string, unknown>,
+): Record<string, unknown> {
+  const out: Record<string, unknown> = { ...body };
+  for (const [key, value] of Object.entries(extra)) {
+    const current = out[key];
+    out[key] = isPlainObject(current) && isPlainObject(value) ? mergeBody(current, value) : value;
+  }
+  return out;
+}
+
+/** A request field as a multipart form value: strings as they are, everything else as JSON. */
+export function formValue(value: unknown): string {
+  return typeof value === 'string' ? value : JSON.stringify(value);
 }

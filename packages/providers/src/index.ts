@@ -1,3 +1,4 @@
+export * from './connection.js';
 export * from './errors.js';
 export * from './http.js';
 export * from './image/index.js';

@@ -7,6 +7,7 @@ import { registerErrorHandling } from './errors.js';
 import { registerAdmin } from './plugins/admin.js';
 import { registerAuth } from './plugins/auth.js';
 import { registerDocs } from './plugins/docs.js';
+import { registerIdempotency } from './plugins/idempotency.js';
 import { eventRoutes } from './routes/events.js';
 import { healthRoutes } from './routes/health.js';
 import { imageRoutes } from './routes/images.js';
@@ -37,6 +38,7 @@ export async function buildApp(
   });
   registerErrorHandling(app);
   registerAuth(app, ctx.apiKeys);
+  registerIdempotency(app, ctx);
   await registerDocs(app);
   await app.register(multipart, {
     attachFieldsToBody: true,

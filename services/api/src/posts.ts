@@ -1,4 +1,4 @@
-import { newPageRecord, startGeneration } from '@inkpost/core';
+import { cancelGeneration, newPageRecord, publishCancel, startGeneration } from '@inkpost/core';
 import {
   type CreatePostBody,
   newPageId,
@@ -130,4 +130,17 @@ export async function generatePost(
   await getOwnedPost(ctx, tenant, id);
   const { post } = await startGeneration(generationDeps(ctx), id, pages, requestId);
   return post;
+}
+
+/** Stops the post's queued and running work; a post with nothing running is answered as it is. */
+export async function cancelPost(ctx: ApiContext, tenant: string, id: string): Promise<PostRecord> {
+  await getOwnedPost(ctx, tenant, id);
+  return cancelGeneration(
+    {
+      store: ctx.store,
+      queues: ctx.queues,
+      publish: (jobIds) => publishCancel(ctx.redis, ctx.env.KEY_PREFIX, jobIds),
+    },
+    id,
+  );
 }

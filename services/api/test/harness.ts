@@ -47,6 +47,10 @@ export interface Stack {
   /** Follows a post's SSE stream until it ends (or the timeout), returning every message. */
   follow(postId: string, timeoutMs?: number, lastEventId?: string): Promise<SseMessage[]>;
   listObjects(prefix?: string): Promise<string[]>;
+  /** The image-worker OS processes when `imageWorkerProcesses` was given. */
+  imageWorkers: ChildProcess[];
+  /** Starts one more image-worker OS process. */
+  spawnImageWorker(): Promise<ChildProcess>;
   /** Another API process on the same Redis/S3/prefix, as a second instance behind a load balancer would be. */
   secondApi(): Promise<{ url: string; close: () => Promise<void> }>;
   close(): Promise<void>;
@@ -84,6 +88,7 @@ async function spawnImageWorkers(n: number, env: NodeJS.ProcessEnv): Promise<Chi
         new Promise<void>((resolve, reject) => {
           child.once('exit', (code) => reject(new Error(`image-worker exited with ${code}`)));
           child.stdout!.on('data', (chunk: Buffer) => {
+            if (process.env.TEST_WORKER_LOGS) process.stderr.write(chunk);
             if (chunk.toString().includes('image worker started')) resolve();
           });
         }),
@@ -97,7 +102,7 @@ async function stopProcesses(processes: ChildProcess[]): Promise<void> {
     processes.map(
       (child) =>
         new Promise<void>((resolve) => {
-          if (child.exitCode !== null) return resolve();
+          if (child.exitCode !== null || child.signalCode !== null) return resolve();
           child.once('exit', () => resolve());
           child.kill('SIGTERM');
         }),
@@ -133,6 +138,8 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
   const { ctx, app, url } = await listen(env, processEnv);
 
   const closers: (() => Promise<void>)[] = [];
+  const imageWorkers: ChildProcess[] = [];
+  closers.push(() => stopProcesses(imageWorkers));
   if (opts.workers !== false) {
     const storage = createStorage(env);
     const textProviders = loadTextProviders(env.TEXT_PROVIDERS_FILE, processEnv);
@@ -145,8 +152,7 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
     const outline = await startOutlineWorker({ ...common, concurrency: 2, textProviders });
     closers.push(outline.close, async () => storage.close());
     if (opts.imageWorkerProcesses) {
-      const processes = await spawnImageWorkers(opts.imageWorkerProcesses, processEnv);
-      closers.push(() => stopProcesses(processes));
+      imageWorkers.push(...(await spawnImageWorkers(opts.imageWorkerProcesses, processEnv)));
     } else {
       const image = await startImageWorker(common);
       closers.push(image.close);
@@ -182,6 +188,12 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
     async listObjects(p = 'posts/') {
       const out = await s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: p }));
       return (out.Contents ?? []).map((o) => o.Key!).sort();
+    },
+    imageWorkers,
+    async spawnImageWorker() {
+      const [child] = await spawnImageWorkers(1, processEnv);
+      imageWorkers.push(child!);
+      return child!;
     },
     async secondApi() {
       const second = await listen(env, processEnv);

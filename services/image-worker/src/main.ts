@@ -26,6 +26,8 @@ async function main(): Promise<void> {
   const { close } = await startImageWorker({
     redisUrl: env.REDIS_URL,
     keyPrefix: env.KEY_PREFIX,
+    lockMs: env.JOB_LOCK_MS,
+    stalledIntervalMs: env.STALLED_INTERVAL_MS,
     storage,
     imageProviders,
     log,

@@ -1,4 +1,12 @@
-import { createRedis, keySpace, type Logger, PostStore, Queues, type Storage } from '@inkpost/core';
+import {
+  createRedis,
+  keySpace,
+  type Logger,
+  PostStore,
+  Queues,
+  type Storage,
+  subscribeControl,
+} from '@inkpost/core';
 import { createImageProvider, type ImageProvider } from '@inkpost/providers';
 import { type ImageProviderConfig, jobs, PageJobData, type ProvidersConfig } from '@inkpost/shared';
 import { type Job, Worker } from 'bullmq';
@@ -10,6 +18,8 @@ export interface ImageWorkerOptions {
   storage: Storage;
   imageProviders: ProvidersConfig<ImageProviderConfig>;
   log: Logger;
+  lockMs?: number;
+  stalledIntervalMs?: number;
   /** Only these providers' queues (default: all configured). */
   only?: string[];
 }
@@ -47,12 +57,16 @@ export async function startImageWorker(
       startProviderWorker(opts.imageProviders.providers.get(name)!, connections[i]!, deps, opts),
     ),
   );
+  const control = createRedis(opts.redisUrl, 'subscriber', 'inkpost-image-control');
+  await subscribeControl(control, opts.keyPrefix, ({ jobIds }) => {
+    for (const worker of workers) for (const id of jobIds) worker.cancelJob(id, 'cancelled');
+  });
   return {
     workers,
     async close() {
       await Promise.all(workers.map((w) => w.close()));
       await queues.close();
-      await Promise.allSettled([redis.quit(), ...connections.map((c) => c.quit())]);
+      await Promise.allSettled([redis.quit(), control.quit(), ...connections.map((c) => c.quit())]);
     },
   };
 }
@@ -92,6 +106,8 @@ async function startProviderWorker(
       connection,
       prefix: keySpace(opts.keyPrefix),
       concurrency: config.concurrency,
+      lockDuration: opts.lockMs ?? 30_000,
+      stalledInterval: opts.stalledIntervalMs ?? 30_000,
       ...(config.rateLimitPerMinute ? { limiter: { max: config.rateLimitPerMinute, duration: 60_000 } } : {}),
     },
   );

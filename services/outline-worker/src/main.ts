@@ -33,6 +33,8 @@ async function main(): Promise<void> {
   const { close } = await startOutlineWorker({
     redisUrl: env.REDIS_URL,
     keyPrefix: env.KEY_PREFIX,
+    lockMs: env.JOB_LOCK_MS,
+    stalledIntervalMs: env.STALLED_INTERVAL_MS,
     concurrency: env.OUTLINE_CONCURRENCY,
     storage,
     textProviders,

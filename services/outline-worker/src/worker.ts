@@ -1,4 +1,12 @@
-import { createRedis, keySpace, type Logger, PostStore, Queues, type Storage } from '@inkpost/core';
+import {
+  createRedis,
+  keySpace,
+  type Logger,
+  PostStore,
+  Queues,
+  type Storage,
+  subscribeControl,
+} from '@inkpost/core';
 import { createTextClient, type TextClient } from '@inkpost/providers';
 import {
   type ImageProviderConfig,
@@ -18,6 +26,8 @@ export interface OutlineWorkerOptions {
   textProviders: ProvidersConfig<TextProviderConfig>;
   imageProviders: ProvidersConfig<ImageProviderConfig>;
   log: Logger;
+  lockMs?: number;
+  stalledIntervalMs?: number;
 }
 
 /** The outline worker: a BullMQ Worker on the `outline` queue plus what its processor needs. */
@@ -58,7 +68,13 @@ export async function startOutlineWorker(
       log.info({ outcome }, 'outline job done');
       return outcome;
     },
-    { connection: workerRedis, prefix: keySpace(opts.keyPrefix), concurrency: opts.concurrency },
+    {
+      connection: workerRedis,
+      prefix: keySpace(opts.keyPrefix),
+      concurrency: opts.concurrency,
+      lockDuration: opts.lockMs ?? 30_000,
+      stalledInterval: opts.stalledIntervalMs ?? 30_000,
+    },
   );
   worker.on('error', (err) => opts.log.error({ err }, 'outline worker error'));
   worker.on('failed', (job, err) => {
@@ -72,12 +88,16 @@ export async function startOutlineWorker(
         );
     }
   });
+  const control = createRedis(opts.redisUrl, 'subscriber', 'inkpost-outline-control');
+  await subscribeControl(control, opts.keyPrefix, ({ jobIds }) => {
+    for (const id of jobIds) worker.cancelJob(id, 'cancelled');
+  });
   return {
     worker,
     async close() {
       await worker.close();
       await queues.close();
-      await Promise.allSettled([redis.quit(), workerRedis.quit()]);
+      await Promise.allSettled([redis.quit(), workerRedis.quit(), control.quit()]);
     },
   };
 }

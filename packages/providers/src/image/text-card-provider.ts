@@ -1,4 +1,5 @@
 import type { ImageProviderConfig } from '@inkpost/shared';
+import type { ConnectionTestResult } from '../connection.js';
 import { renderTextCard } from './text-card.js';
 import type { ImageProvider, RenderedImage, RenderRequest } from './types.js';
 
@@ -38,5 +39,18 @@ export class TextCardProvider implements ImageProvider {
       style,
     });
     return { bytes, mimeType: 'image/png', model: 'text-card' };
+  }
+
+  /** Renders a small card locally: proves the fonts and canvas work, with no network involved. */
+  async testConnection(): Promise<ConnectionTestResult> {
+    const bytes = await renderTextCard({
+      topic: 'Inkpost',
+      pageType: 'cover',
+      content: '连接测试 · connection test',
+      pageNumber: 1,
+      pageCount: 1,
+      aspectRatio: '1:1',
+    });
+    return { message: `${this.name}: rendered a test card locally (${bytes.length} bytes)` };
   }
 }

@@ -1,4 +1,5 @@
 import type { AspectRatio, PageType } from '@inkpost/shared';
+import type { ConnectionTestResult } from '../connection.js';
 
 export interface ImageReference {
   bytes: Buffer;
@@ -33,4 +34,6 @@ export interface ImageProvider {
   readonly name: string;
   readonly type: string;
   render(request: RenderRequest): Promise<RenderedImage>;
+  /** A cheap real call proving the key and endpoint work (see `testImageProvider`); optional for test doubles. */
+  testConnection?(signal?: AbortSignal): Promise<ConnectionTestResult>;
 }

@@ -1,4 +1,5 @@
 import type { TextProviderConfig } from '@inkpost/shared';
+import { GoogleGeminiText } from './google-gemini.js';
 import { OpenAiCompatibleText } from './openai-compatible.js';
 import type { TextClient } from './types.js';
 
@@ -7,6 +8,8 @@ export function createTextClient(config: TextProviderConfig): TextClient | null 
   switch (config.type) {
     case 'openai_compatible':
       return new OpenAiCompatibleText(config);
+    case 'google_gemini':
+      return new GoogleGeminiText(config);
     case 'local':
       return null;
   }

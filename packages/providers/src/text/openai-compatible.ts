@@ -1,5 +1,6 @@
 import type { TextProviderConfig } from '@inkpost/shared';
 import OpenAI from 'openai';
+import type { ConnectionTestResult } from '../connection.js';
 import {
   errorFromNetwork,
   errorFromStatus,
@@ -7,6 +8,8 @@ import {
   providerMessageFrom,
   scrubSecrets,
 } from '../errors.js';
+import { mergeBody } from '../http.js';
+import { listModels } from '../models.js';
 import type { TextClient, TextRequest, TextResult } from './types.js';
 
 /**
@@ -30,33 +33,49 @@ export class OpenAiCompatibleText implements TextClient {
     });
   }
 
-  async complete(req: TextRequest): Promise<TextResult> {
-    const messages: OpenAI.ChatCompletionMessageParam[] = [
-      { role: 'system', content: req.system },
-      { role: 'user', content: userContent(req) },
-    ];
+  complete(req: TextRequest): Promise<TextResult> {
+    return this.chat(req, this.config.maxTokens);
+  }
+
+  /**
+   * `GET <base>/models` proves the key for free; services without that endpoint (404/405) get a one-token chat
+   * completion instead.
+   */
+  async testConnection(signal?: AbortSignal): Promise<ConnectionTestResult> {
+    const call = { ...this.testCall(), signal };
+    try {
+      return await listModels({
+        ...call,
+        url: this.config.endpointUrl!.replace(/\/chat\/completions\/?$/, '/models'),
+      });
+    } catch (err) {
+      if (!(err instanceof ProviderError) || (err.status !== 404 && err.status !== 405)) throw err;
+    }
+    await this.chat({ system: '', user: 'ping', signal }, 1);
+    return { message: `${this.config.name}: key accepted, ${this.config.model} answered a one-token chat` };
+  }
+
+  private testCall() {
+    const { name, apiKey, model, timeoutMs } = this.config;
+    return { provider: name, apiKey, model: model!, timeoutMs: Math.min(timeoutMs, 30_000) };
+  }
+
+  private async chat(req: TextRequest, maxTokens: number | null): Promise<TextResult> {
+    const messages: OpenAI.ChatCompletionMessageParam[] = [];
+    if (req.system) messages.push({ role: 'system', content: req.system });
+    messages.push({ role: 'user', content: userContent(req) });
     const params = {
       model: this.config.model!,
       messages,
       ...(this.config.temperature !== null ? { temperature: this.config.temperature } : {}),
-      ...(this.config.maxTokens !== null ? { max_tokens: this.config.maxTokens } : {}),
+      ...(maxTokens !== null ? { max_tokens: maxTokens } : {}),
     };
+    // extra_body fields ride along in the body; the SDK passes keys it does not know through unchanged.
+    const merged = mergeBody(params, this.config.extraBody) as typeof params;
     try {
-      if (!this.config.stream) {
-        const res = await this.client.chat.completions.create(
-          { ...params, stream: false },
-          { signal: req.signal },
-        );
-        const text = res.choices?.[0]?.message?.content;
-        if (typeof text !== 'string') throw badResponse(this.config.name);
-        return {
-          text,
-          tokensIn: res.usage?.prompt_tokens ?? 0,
-          tokensOut: res.usage?.completion_tokens ?? 0,
-        };
-      }
+      if (!this.config.stream) return await this.once(merged, req.signal);
       const stream = await this.client.chat.completions.create(
-        { ...params, stream: true, stream_options: { include_usage: true } },
+        { ...merged, stream: true, stream_options: { include_usage: true } },
         { signal: req.signal },
       );
       let text = '';
@@ -69,6 +88,16 @@ export class OpenAiCompatibleText implements TextClient {
     } catch (err) {
       throw this.mapError(err, req.signal);
     }
+  }
+
+  private async once(
+    params: Omit<OpenAI.ChatCompletionCreateParamsNonStreaming, 'stream'>,
+    signal?: AbortSignal,
+  ): Promise<TextResult> {
+    const res = await this.client.chat.completions.create({ ...params, stream: false }, { signal });
+    const text = res.choices?.[0]?.message?.content;
+    if (typeof text !== 'string') throw badResponse(this.config.name);
+    return { text, tokensIn: res.usage?.prompt_tokens ?? 0, tokensOut: res.usage?.completion_tokens ?? 0 };
   }
 
   private mapError(err: unknown, signal?: AbortSignal): ProviderError {

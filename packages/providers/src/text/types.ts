@@ -1,3 +1,5 @@
+import type { ConnectionTestResult } from '../connection.js';
+
 export interface TextRequest {
   system: string;
   user: string;
@@ -14,4 +16,6 @@ export interface TextResult {
 /** A chat model: a system and user message in, text and token usage out. Failures are ProviderErrors. */
 export interface TextClient {
   complete(req: TextRequest): Promise<TextResult>;
+  /** A cheap real call proving the key and endpoint work (see `testTextProvider`); optional for test doubles. */
+  testConnection?(signal?: AbortSignal): Promise<ConnectionTestResult>;
 }

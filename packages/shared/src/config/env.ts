@@ -46,6 +46,10 @@ const commonShape = {
   /** Concurrency of an image provider with `high_concurrency: true` and no explicit `concurrency`. */
   HIGH_CONCURRENCY_DEFAULT: z.preprocess(emptyAsUndefined, int(1, 256).default(4)),
   SHUTDOWN_TIMEOUT_MS: z.preprocess(emptyAsUndefined, int(0, 600_000).default(25_000)),
+  /** A running job's lock; it is renewed while the job runs, and a dead worker's job is retried once it lapses. */
+  JOB_LOCK_MS: z.preprocess(emptyAsUndefined, int(1_000, 600_000).default(30_000)),
+  /** How often workers look for jobs whose worker died (stalled jobs). */
+  STALLED_INTERVAL_MS: z.preprocess(emptyAsUndefined, int(500, 600_000).default(30_000)),
 };
 
 export const CommonEnv = z.object(commonShape);

@@ -22,29 +22,59 @@ const baseFields = {
   endpoint_type: endpointPath.optional(),
 };
 
-const TextProviderEntry = z.looseObject({
-  type: z.enum(['openai_compatible', 'local'], { message: 'type must be openai_compatible or local' }),
-  ...baseFields,
-  temperature: z.number().min(0).max(2).optional(),
-  max_tokens: z.number().int().positive().optional(),
-  stream: z.boolean().optional(),
-  timeout_seconds: z.number().positive().optional(),
-});
+const price = z.number().min(0, 'must be a price of 0 or more');
 
-const ImageProviderEntry = z.looseObject({
-  type: z.enum(['image_api', 'text_card'], { message: 'type must be image_api or text_card' }),
-  ...baseFields,
-  high_concurrency: z.boolean().optional(),
-  short_prompt: z.boolean().optional(),
+// Settings every provider type accepts: limits, extra request fields and prices.
+const commonFields = {
   concurrency: z.number().int().min(1).max(256).optional(),
   rate_limit: z.number().positive().optional(),
   timeout_seconds: z.number().positive().optional(),
   max_attempts: z.number().int().min(1).max(20).optional(),
-  image_size: z.string().optional(),
-  aspect_ratio: z.string().optional(),
+  extra_body: z
+    .record(z.string(), z.unknown(), { message: 'must be a mapping of extra request fields' })
+    .optional(),
+  price_per_image: price.optional(),
+  price_per_1k_input_tokens: price.optional(),
+  price_per_1k_output_tokens: price.optional(),
+  currency: z
+    .string()
+    .regex(/^[A-Za-z]{3}$/, 'must be a 3-letter currency code such as USD or CNY')
+    .optional(),
+};
+
+const TextProviderEntry = z.looseObject({
+  type: z.enum(['openai_compatible', 'google_gemini', 'local'], {
+    message: 'type must be openai_compatible, google_gemini or local',
+  }),
+  ...baseFields,
+  ...commonFields,
+  temperature: z.number().min(0).max(2).optional(),
+  max_tokens: z.number().int().positive().optional(),
+  stream: z.boolean().optional(),
+});
+
+const ImageProviderEntry = z.looseObject({
+  type: z.enum(['image_api', 'openai_compatible', 'google_genai', 'text_card'], {
+    message: 'type must be image_api, openai_compatible, google_genai or text_card',
+  }),
+  ...baseFields,
+  ...commonFields,
+  high_concurrency: z.boolean().optional(),
+  short_prompt: z.boolean().optional(),
+  image_size: z.string().min(1).optional(),
+  aspect_ratio: z
+    .string()
+    .regex(/^[1-9]\d?:[1-9]\d?$/, 'must be a ratio such as 3:4')
+    .optional(),
   response_format: z.enum(['b64_json', 'url']).optional(),
   style: z.string().optional(),
 });
+
+type TextEntry = z.infer<typeof TextProviderEntry>;
+type ImageEntry = z.infer<typeof ImageProviderEntry>;
+
+/** Google's Generative Language API, the default `base_url` of the Gemini types. */
+export const GEMINI_BASE_URL = 'https://generativelanguage.googleapis.com';
 
 const providerFile = <T extends z.ZodType>(entry: T) =>
   z.object({
@@ -52,26 +82,43 @@ const providerFile = <T extends z.ZodType>(entry: T) =>
     providers: z.record(providerName, entry).default({}),
   });
 
+/** What a provider charges, as configured; a price that is not configured is null. */
+export interface ProviderPricing {
+  perImage: number | null;
+  per1kInputTokens: number | null;
+  per1kOutputTokens: number | null;
+  /** ISO 4217 code, upper case; USD unless `currency` says otherwise. */
+  currency: string;
+}
+
 export interface TextProviderConfig {
   name: string;
-  type: 'openai_compatible' | 'local';
+  type: 'openai_compatible' | 'google_gemini' | 'local';
   apiKey: string | null;
-  /** The full URL the request goes to, e.g. https://host/v1/chat/completions. */
+  /**
+   * The full URL the request goes to, e.g. https://host/v1/chat/completions, or for Gemini
+   * https://generativelanguage.googleapis.com/v1beta/models/<model>:generateContent.
+   */
   endpointUrl: string | null;
   model: string | null;
   temperature: number | null;
   maxTokens: number | null;
   stream: boolean;
   timeoutMs: number;
+  /** Null when the file sets no price for this provider. */
+  pricing: ProviderPricing | null;
+  /** `extra_body`: fields merged into every request body ({} when not set). */
+  extraBody: Record<string, unknown>;
   /** Every field of the YAML entry as written (after ${VAR} expansion). */
   raw: Record<string, unknown>;
 }
 
 export interface ImageProviderConfig {
   name: string;
-  type: 'image_api' | 'text_card';
+  type: 'image_api' | 'openai_compatible' | 'google_genai' | 'text_card';
   apiKey: string | null;
   endpointType: string | null;
+  /** The full URL of the main endpoint (for google_genai, the model's :generateContent URL). */
   endpointUrl: string | null;
   /** The provider's base URL without the endpoint path, for companion endpoints (e.g. generations next to edits). */
   baseUrl: string | null;
@@ -84,7 +131,11 @@ export interface ImageProviderConfig {
   maxAttempts: number;
   shortPrompt: boolean;
   imageSize: string | null;
+  /** `aspect_ratio`: overrides the post's aspect ratio for this provider when set. */
+  aspectRatio: string | null;
   responseFormat: 'b64_json' | 'url' | null;
+  pricing: ProviderPricing | null;
+  extraBody: Record<string, unknown>;
   raw: Record<string, unknown>;
 }
 
@@ -176,11 +227,7 @@ function parseFile<T extends z.ZodType>(
 }
 
 function requireField(source: string, name: string, field: string, value: string | undefined): string {
-  if (!value)
-    throw new ConfigError(
-      `Invalid configuration: ${source} providers.${name}.${field}: required for this type`,
-    );
-  return value;
+  return value || fail(source, name, field, 'required for this type');
 }
 
 function pickActive(source: string, active: string | undefined, names: string[], fallback: string): string {
@@ -190,6 +237,26 @@ function pickActive(source: string, active: string | undefined, names: string[],
     );
   }
   return active ?? names.find((n) => n !== fallback) ?? fallback;
+}
+
+function fail(source: string, name: string, field: string, message: string): never {
+  throw new ConfigError(`Invalid configuration: ${source} providers.${name}.${field}: ${message}`);
+}
+
+function pricingOf(e: TextEntry | ImageEntry): ProviderPricing | null {
+  const pricing = {
+    perImage: e.price_per_image ?? null,
+    per1kInputTokens: e.price_per_1k_input_tokens ?? null,
+    per1kOutputTokens: e.price_per_1k_output_tokens ?? null,
+  };
+  if (Object.values(pricing).every((v) => v === null)) return null;
+  return { ...pricing, currency: (e.currency ?? 'USD').toUpperCase() };
+}
+
+/** Gemini's REST URL for one model: `<base>/v1beta/models/<model>` plus e.g. `:generateContent`. */
+export function geminiModelUrl(baseUrl: string, model: string, method = ''): string {
+  const id = encodeURIComponent(model.replace(/^models\//, ''));
+  return joinEndpoint(baseUrl, `/v1beta/models/${id}${method}`);
 }
 
 /** Reads the text providers file (RedInk's YAML format); the offline `local` writer is always available. */
@@ -202,35 +269,43 @@ export function loadTextProviders(
   const providers = new Map<string, TextProviderConfig>();
   providers.set(LOCAL_TEXT_PROVIDER, localText());
   for (const [name, entry] of Object.entries(parsed.providers)) {
-    const e = entry as z.infer<typeof TextProviderEntry>;
-    if (e.type === 'local') {
-      providers.set(name, { ...localText(), name, raw: e });
-      continue;
-    }
-    const baseUrl = requireField(source, name, 'base_url', e.base_url);
-    const endpointType = e.endpoint_type ?? '/v1/chat/completions';
-    if (!endpointType.endsWith('/chat/completions')) {
-      throw new ConfigError(
-        `Invalid configuration: ${source} providers.${name}.endpoint_type: must end with /chat/completions`,
-      );
-    }
-    providers.set(name, {
+    const e = entry as TextEntry;
+    providers.set(
       name,
-      type: e.type,
-      apiKey: requireField(source, name, 'api_key', e.api_key),
-      endpointUrl: joinEndpoint(baseUrl, endpointType),
-      model: requireField(source, name, 'model', e.model),
-      temperature: e.temperature ?? null,
-      maxTokens: e.max_tokens ?? null,
-      stream: e.stream ?? true,
-      timeoutMs: (e.timeout_seconds ?? 300) * 1000,
-      raw: e,
-    });
+      e.type === 'local' ? { ...localText(), name, raw: e } : textProvider(source, name, e),
+    );
   }
   return {
     active: pickActive(source, parsed.active_provider, [...providers.keys()], LOCAL_TEXT_PROVIDER),
     providers,
   };
+}
+
+function textProvider(source: string, name: string, e: TextEntry): TextProviderConfig {
+  const model = requireField(source, name, 'model', e.model);
+  const common = {
+    name,
+    type: e.type,
+    apiKey: requireField(source, name, 'api_key', e.api_key),
+    model,
+    temperature: e.temperature ?? null,
+    maxTokens: e.max_tokens ?? null,
+    timeoutMs: (e.timeout_seconds ?? 300) * 1000,
+    pricing: pricingOf(e),
+    extraBody: e.extra_body ?? {},
+    raw: e,
+  };
+  // Gemini's native API has one fixed path per model and no streaming toggle here; endpoint_type does not apply.
+  if (e.type === 'google_gemini') {
+    const endpointUrl = geminiModelUrl(e.base_url ?? GEMINI_BASE_URL, model, ':generateContent');
+    return { ...common, endpointUrl, stream: false };
+  }
+  const baseUrl = requireField(source, name, 'base_url', e.base_url);
+  const endpointType = e.endpoint_type ?? '/v1/chat/completions';
+  if (!endpointType.endsWith('/chat/completions')) {
+    fail(source, name, 'endpoint_type', 'must end with /chat/completions');
+  }
+  return { ...common, endpointUrl: joinEndpoint(baseUrl, endpointType), stream: e.stream ?? true };
 }
 
 function localText(): TextProviderConfig {
@@ -244,11 +319,13 @@ function localText(): TextProviderConfig {
     maxTokens: null,
     stream: false,
     timeoutMs: 30_000,
+    pricing: null,
+    extraBody: {},
     raw: { type: 'local' },
   };
 }
 
-function textCard(name: string, raw: Record<string, unknown>): ImageProviderConfig {
+function textCard(name: string, e: Partial<ImageEntry>): ImageProviderConfig {
   return {
     name,
     type: 'text_card',
@@ -257,14 +334,17 @@ function textCard(name: string, raw: Record<string, unknown>): ImageProviderConf
     endpointUrl: null,
     baseUrl: null,
     model: null,
-    concurrency: typeof raw.concurrency === 'number' ? raw.concurrency : 2,
+    concurrency: e.concurrency ?? 2,
     rateLimitPerMinute: null,
     timeoutMs: 60_000,
     maxAttempts: 2,
     shortPrompt: false,
     imageSize: null,
+    aspectRatio: e.aspect_ratio ?? null,
     responseFormat: null,
-    raw,
+    pricing: e.type ? pricingOf(e as ImageEntry) : null,
+    extraBody: {},
+    raw: e,
   };
 }
 
@@ -279,35 +359,73 @@ export function loadImageProviders(
   const providers = new Map<string, ImageProviderConfig>();
   providers.set(TEXT_CARD_PROVIDER, textCard(TEXT_CARD_PROVIDER, { type: 'text_card' }));
   for (const [name, entry] of Object.entries(parsed.providers)) {
-    const e = entry as z.infer<typeof ImageProviderEntry>;
-    if (e.type === 'text_card') {
-      providers.set(name, textCard(name, e));
-      continue;
-    }
-    const baseUrl = requireField(source, name, 'base_url', e.base_url);
-    const endpointType = e.endpoint_type ?? '/v1/images/generations';
-    const endpointUrl = joinEndpoint(baseUrl, endpointType);
-    providers.set(name, {
+    const e = entry as ImageEntry;
+    providers.set(
       name,
-      type: e.type,
-      apiKey: requireField(source, name, 'api_key', e.api_key),
-      endpointType,
-      endpointUrl,
-      baseUrl,
-      model: requireField(source, name, 'model', e.model),
-      concurrency: e.concurrency ?? (e.high_concurrency ? highConcurrencyDefault : 1),
-      rateLimitPerMinute: e.rate_limit ?? null,
-      timeoutMs: (e.timeout_seconds ?? 300) * 1000,
-      maxAttempts: e.max_attempts ?? 3,
-      shortPrompt: e.short_prompt ?? false,
-      imageSize: e.image_size ?? null,
-      responseFormat: e.response_format ?? null,
-      raw: e,
-    });
+      e.type === 'text_card' ? textCard(name, e) : imageProvider(source, name, e, highConcurrencyDefault),
+    );
   }
   return {
     active: pickActive(source, parsed.active_provider, [...providers.keys()], TEXT_CARD_PROVIDER),
     providers,
+  };
+}
+
+// The endpoints each OpenAI-style image type can be pointed at with endpoint_type.
+const IMAGE_ENDPOINTS: Record<string, string[]> = {
+  image_api: ['/images/generations', '/images/edits', '/chat/completions'],
+  openai_compatible: ['/images/generations', '/images/edits'],
+};
+
+function imageEndpoint(source: string, name: string, e: ImageEntry) {
+  const model = requireField(source, name, 'model', e.model);
+  if (e.type === 'google_genai') {
+    if (e.image_size && !/^[124]K$/.test(e.image_size))
+      fail(source, name, 'image_size', 'must be 1K, 2K or 4K');
+    const baseUrl = e.base_url ?? GEMINI_BASE_URL;
+    return {
+      model,
+      baseUrl,
+      endpointType: null,
+      endpointUrl: geminiModelUrl(baseUrl, model, ':generateContent'),
+    };
+  }
+  const baseUrl = requireField(source, name, 'base_url', e.base_url);
+  const endpointType = e.endpoint_type ?? '/v1/images/generations';
+  const allowed = IMAGE_ENDPOINTS[e.type] ?? [];
+  if (!allowed.some((suffix) => endpointType.replace(/\/+$/, '').endsWith(suffix))) {
+    const list = allowed.join(', ').replace(/, ([^,]*)$/, ' or $1');
+    fail(source, name, 'endpoint_type', `must end with ${list}`);
+  }
+  if (e.type === 'openai_compatible' && e.image_size && !/^(\d+x\d+|auto)$/.test(e.image_size)) {
+    fail(source, name, 'image_size', 'must be WIDTHxHEIGHT (e.g. 1024x1536) or auto');
+  }
+  return { model, baseUrl, endpointType, endpointUrl: joinEndpoint(baseUrl, endpointType) };
+}
+
+function imageProvider(
+  source: string,
+  name: string,
+  e: ImageEntry,
+  highConcurrencyDefault: number,
+): ImageProviderConfig {
+  const endpoint = imageEndpoint(source, name, e);
+  return {
+    name,
+    type: e.type,
+    apiKey: requireField(source, name, 'api_key', e.api_key),
+    ...endpoint,
+    concurrency: e.concurrency ?? (e.high_concurrency ? highConcurrencyDefault : 1),
+    rateLimitPerMinute: e.rate_limit ?? null,
+    timeoutMs: (e.timeout_seconds ?? 300) * 1000,
+    maxAttempts: e.max_attempts ?? 3,
+    shortPrompt: e.short_prompt ?? false,
+    imageSize: e.image_size ?? null,
+    aspectRatio: e.aspect_ratio ?? null,
+    responseFormat: e.response_format ?? null,
+    pricing: pricingOf(e),
+    extraBody: e.extra_body ?? {},
+    raw: e,
   };
 }
 

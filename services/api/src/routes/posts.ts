@@ -1,7 +1,7 @@
 import { CreatePostBody, ErrorBody, GenerateBody, PostParams, PostView, toPostView } from '@inkpost/shared';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import type { ApiContext } from '../context.js';
-import { createPost, generatePost, getOwnedPost } from '../posts.js';
+import { cancelPost, createPost, generatePost, getOwnedPost } from '../posts.js';
 import { multipartToCreateBody } from './multipart.js';
 
 const errors = { 400: ErrorBody, 401: ErrorBody, 404: ErrorBody, 409: ErrorBody };
@@ -62,6 +62,22 @@ export function postRoutes(ctx: ApiContext): FastifyPluginAsyncZod {
           request.body?.pages,
           request.id,
         );
+        return reply.status(202).header('etag', `"${post.revision}"`).send(toPostView(post));
+      },
+    );
+
+    app.post(
+      '/v1/posts/:id/cancel',
+      {
+        schema: {
+          tags: ['posts'],
+          summary: 'Stop queued and running work: queued pages are removed, running provider calls aborted',
+          params: PostParams,
+          response: { 202: PostView, ...errors },
+        },
+      },
+      async (request, reply) => {
+        const post = await cancelPost(ctx, request.tenant, request.params.id);
         return reply.status(202).header('etag', `"${post.revision}"`).send(toPostView(post));
       },
     );

@@ -33,7 +33,7 @@ export interface JobAttempt {
   signal?: AbortSignal;
 }
 
-export type RenderOutcome = 'completed' | 'reused' | 'skipped' | 'failed';
+export type RenderOutcome = 'completed' | 'reused' | 'skipped' | 'failed' | 'cancelled';
 
 /** Thrown to let BullMQ retry the job with its backoff. */
 export class RetryLater extends Error {}
@@ -107,6 +107,8 @@ async function handleFailure(
   provider: string,
 ): Promise<RenderOutcome> {
   const lastAttempt = attempt.attemptsMade + 1 >= attempt.maxAttempts;
+  // Aborted by a cancel: the post already records it; the job just ends.
+  if (attempt.signal?.aborted || (err instanceof ProviderError && err.code === 'aborted')) return 'cancelled';
   if (err instanceof ProviderError) {
     if (err.retryable && !lastAttempt) {
       if (err.code === 'rate_limited' && err.retryAfterMs && deps.pauseProvider) {

@@ -75,6 +75,7 @@ export async function generateOutline(
   try {
     raw = await requestOutline(post, config, attempt, deps);
   } catch (err) {
+    if (attempt.signal?.aborted) return 'skipped';
     const final =
       !(err instanceof ProviderError && err.retryable) || attempt.attemptsMade + 1 >= attempt.maxAttempts;
     if (!final) throw err;
