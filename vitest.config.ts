@@ -27,6 +27,8 @@ export default defineConfig({
         name: `@inkpost/${dir.split('/')[1]}`,
         root: fileURLToPath(new URL(dir, import.meta.url)),
         include: ['src/**/*.test.ts', 'test/**/*.test.ts'],
+        testTimeout: 30_000,
+        hookTimeout: 60_000,
         environment: 'node',
       },
     })),

@@ -13,6 +13,8 @@ export class Queues {
     private readonly connection: Redis,
     keyPrefix: string,
     private readonly onError: (err: Error, queue: string) => void = () => {},
+    /** First retry delay of a page render (RETRY_BACKOFF_MS). */
+    private readonly backoffMs = 3_000,
   ) {
     this.prefix = keySpace(keyPrefix);
   }
@@ -70,6 +72,7 @@ export class Queues {
           }),
           {
             ...jobs.pageRender.defaultJobOptions,
+            backoff: { ...jobs.pageRender.defaultJobOptions.backoff, delay: this.backoffMs },
             attempts: attemptsFor(r.provider),
             jobId: pageJobId(postId, r.pageId, r.version),
           },

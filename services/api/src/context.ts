@@ -58,7 +58,12 @@ export async function createApiContext(
   await waitForRedis(redis, env.REDIS_URL);
   log.info({ redis: redactUrl(env.REDIS_URL), prefix: env.KEY_PREFIX }, 'connected to redis');
   const store = new PostStore(redis, env.KEY_PREFIX);
-  const queues = new Queues(redis, env.KEY_PREFIX, (err, queue) => log.error({ err, queue }, 'queue error'));
+  const queues = new Queues(
+    redis,
+    env.KEY_PREFIX,
+    (err, queue) => log.error({ err, queue }, 'queue error'),
+    env.RETRY_BACKOFF_MS,
+  );
   const storage = createStorage(env);
   await storage.ensureReady();
   const hub = new EventHub(subscriber, store, log);

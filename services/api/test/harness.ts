@@ -129,6 +129,7 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
     HOST: '127.0.0.1',
     LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
     SSE_PING_MS: '1000',
+    RETRY_BACKOFF_MS: '200',
     TEXT_PROVIDERS_FILE: opts.textProvidersYaml ? writeTemp('text.yaml', opts.textProvidersYaml) : '',
     IMAGE_PROVIDERS_FILE: opts.imageProvidersYaml ? writeTemp('image.yaml', opts.imageProvidersYaml) : '',
     ...opts.env,
@@ -148,7 +149,14 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
       processEnv,
       env.HIGH_CONCURRENCY_DEFAULT,
     );
-    const common = { redisUrl: env.REDIS_URL, keyPrefix: prefix, storage, log, imageProviders };
+    const common = {
+      redisUrl: env.REDIS_URL,
+      keyPrefix: prefix,
+      storage,
+      log,
+      imageProviders,
+      retryBackoffMs: 200,
+    };
     const outline = await startOutlineWorker({ ...common, concurrency: 2, textProviders });
     closers.push(outline.close, async () => storage.close());
     if (opts.imageWorkerProcesses) {

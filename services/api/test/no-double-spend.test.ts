@@ -131,7 +131,9 @@ describe('a worker killed mid-call', () => {
       await stack.request('POST', `/v1/posts/${post.id}/generate`, {});
       await until(() => fake.imageInflight === 1);
       stack.imageWorkers[0]!.kill('SIGKILL');
-      await until(() => stack.imageWorkers[0]!.exitCode !== null || stack.imageWorkers[0]!.signalCode !== null);
+      await until(
+        () => stack.imageWorkers[0]!.exitCode !== null || stack.imageWorkers[0]!.signalCode !== null,
+      );
       fake.release();
       await stack.spawnImageWorker();
       const events = await stack.follow(post.id, 30_000);

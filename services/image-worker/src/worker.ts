@@ -19,6 +19,7 @@ export interface ImageWorkerOptions {
   imageProviders: ProvidersConfig<ImageProviderConfig>;
   log: Logger;
   lockMs?: number;
+  retryBackoffMs?: number;
   stalledIntervalMs?: number;
   /** Only these providers' queues (default: all configured). */
   only?: string[];
@@ -35,9 +36,8 @@ export async function startImageWorker(
   const redis = createRedis(opts.redisUrl, 'worker', 'inkpost-image');
   redis.on('error', (err) => opts.log.warn({ err: err.message }, 'redis connection error'));
   const store = new PostStore(redis, opts.keyPrefix);
-  const queues = new Queues(redis, opts.keyPrefix, (err, queue) =>
-    opts.log.error({ err, queue }, 'queue error'),
-  );
+  const onQueueError = (err: Error, queue: string) => opts.log.error({ err, queue }, 'queue error');
+  const queues = new Queues(redis, opts.keyPrefix, onQueueError, opts.retryBackoffMs);
   const providers = new Map<string, ImageProvider>();
   for (const [name, config] of opts.imageProviders.providers)
     providers.set(name, createImageProvider(config));

@@ -34,6 +34,7 @@ async function main(): Promise<void> {
     redisUrl: env.REDIS_URL,
     keyPrefix: env.KEY_PREFIX,
     lockMs: env.JOB_LOCK_MS,
+    retryBackoffMs: env.RETRY_BACKOFF_MS,
     stalledIntervalMs: env.STALLED_INTERVAL_MS,
     concurrency: env.OUTLINE_CONCURRENCY,
     storage,

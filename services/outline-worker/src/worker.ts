@@ -27,6 +27,7 @@ export interface OutlineWorkerOptions {
   imageProviders: ProvidersConfig<ImageProviderConfig>;
   log: Logger;
   lockMs?: number;
+  retryBackoffMs?: number;
   stalledIntervalMs?: number;
 }
 
@@ -37,9 +38,8 @@ export async function startOutlineWorker(
   const redis = createRedis(opts.redisUrl, 'worker', 'inkpost-outline');
   redis.on('error', (err) => opts.log.warn({ err: err.message }, 'redis connection error'));
   const store = new PostStore(redis, opts.keyPrefix);
-  const queues = new Queues(redis, opts.keyPrefix, (err, queue) =>
-    opts.log.error({ err, queue }, 'queue error'),
-  );
+  const onQueueError = (err: Error, queue: string) => opts.log.error({ err, queue }, 'queue error');
+  const queues = new Queues(redis, opts.keyPrefix, onQueueError, opts.retryBackoffMs);
   const clients = new Map<string, TextClient | null>();
   const deps: OutlineDeps = {
     store,

@@ -48,6 +48,8 @@ const commonShape = {
   SHUTDOWN_TIMEOUT_MS: z.preprocess(emptyAsUndefined, int(0, 600_000).default(25_000)),
   /** A running job's lock; it is renewed while the job runs, and a dead worker's job is retried once it lapses. */
   JOB_LOCK_MS: z.preprocess(emptyAsUndefined, int(1_000, 600_000).default(30_000)),
+  /** First retry delay of a failed provider call; later ones double, with jitter. */
+  RETRY_BACKOFF_MS: z.preprocess(emptyAsUndefined, int(0, 600_000).default(3_000)),
   /** How often workers look for jobs whose worker died (stalled jobs). */
   STALLED_INTERVAL_MS: z.preprocess(emptyAsUndefined, int(500, 600_000).default(30_000)),
 };
