@@ -30,12 +30,13 @@ export interface GenerationDeps {
 export async function startGeneration(
   deps: GenerationDeps,
   postId: string,
-  indexes: number[] | undefined,
+  indexes: number[] | undefined | ((post: PostRecord) => number[]),
   requestId: string | undefined,
 ): Promise<{ post: PostRecord; queued: number[] }> {
   const outcome = await deps.store.update(postId, (post) => {
-    assertCanGenerate(post, indexes);
-    const targets = indexes ?? defaultGenerationTargets(post);
+    const chosen = typeof indexes === 'function' ? indexes(post) : indexes;
+    assertCanGenerate(post, chosen);
+    const targets = chosen ?? defaultGenerationTargets(post);
     return planGeneration(post, targets, post.imageProvider, new Date().toISOString());
   });
   await enqueueRunnable(deps, outcome.post, requestId);

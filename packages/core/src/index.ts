@@ -6,3 +6,6 @@ export * from './post-store.js';
 export * from './queues.js';
 export * from './redis.js';
 export * from './storage.js';
+export * from './post-edit.js';
+export * from './manifests.js';
+export * from './webhooks.js';

@@ -71,6 +71,9 @@ const MAX_CAS_ATTEMPTS = 50;
 export class PostStore {
   private readonly ks: string;
 
+  /** Called after every committed change (e.g. to mirror the record to storage). */
+  onCommit: ((post: PostRecord) => void) | null = null;
+
   constructor(
     private readonly redis: Redis,
     prefix: string,
@@ -112,6 +115,7 @@ export class PostStore {
     const record = { ...post, revision: 1 };
     const ids = await this.cas(record, -1, events);
     if (!ids) throw new Error(`post ${post.id} already exists`);
+    this.onCommit?.(record);
     return { post: record, events: withIds(events, ids) };
   }
 
@@ -134,7 +138,10 @@ export class PostStore {
         updatedAt: new Date().toISOString(),
       };
       const ids = await this.cas(next, current.revision, events);
-      if (ids) return { post: next, events: withIds(events, ids), value: result.value, changed: true };
+      if (ids) {
+        this.onCommit?.(next);
+        return { post: next, events: withIds(events, ids), value: result.value, changed: true };
+      }
       await new Promise((r) => setTimeout(r, Math.random() * 5 * (attempt + 1)));
     }
     throw new Error(`post ${id}: too many concurrent updates`);
@@ -179,6 +186,59 @@ export class PostStore {
   async eventsAfter(id: string, afterId: string, count = 1000): Promise<StoredEvent[]> {
     const entries = await this.redis.xrange(this.streamKey(id), `(${afterId}`, '+', 'COUNT', count);
     return entries.map(([eventId, fields]) => parseEntry(eventId, fields));
+  }
+
+  /** Several posts at once (missing ones are skipped). */
+  async getMany(ids: string[]): Promise<PostRecord[]> {
+    if (ids.length === 0) return [];
+    const pipeline = this.redis.pipeline();
+    for (const id of ids) pipeline.hget(this.postKey(id), 'json');
+    const replies = (await pipeline.exec()) ?? [];
+    return replies.flatMap(([, json]) => (typeof json === 'string' ? [PostRecordSchema.parse(JSON.parse(json))] : []));
+  }
+
+  /**
+   * A tenant's post ids, newest first, strictly after the `after` position (created-at score, then id, both
+   * descending), so pages stay correct while new posts are created.
+   */
+  async listIds(
+    tenant: string,
+    after: { score: number; id: string } | null,
+    count: number,
+  ): Promise<{ id: string; score: number }[]> {
+    const max = after ? String(after.score) : '+inf';
+    const raw = await this.redis.zrevrangebyscore(this.tenantIndexKey(tenant), max, '-inf', 'WITHSCORES', 'LIMIT', 0, count + 50);
+    const out: { id: string; score: number }[] = [];
+    for (let i = 0; i + 1 < raw.length; i += 2) {
+      const id = raw[i]!;
+      const score = Number(raw[i + 1]);
+      // Same-score members come in reverse lexicographic order; skip those at or before the cursor.
+      if (after && score === after.score && id >= after.id) continue;
+      out.push({ id, score });
+      if (out.length === count) break;
+    }
+    return out;
+  }
+
+  /** Removes a post's record, its events and its place in the tenant's history. */
+  async delete(post: Pick<PostRecord, 'id' | 'tenant'>): Promise<void> {
+    await this.redis
+      .multi()
+      .del(this.postKey(post.id), this.streamKey(post.id))
+      .zrem(this.tenantIndexKey(post.tenant), post.id)
+      .exec();
+  }
+
+  /** Writes a record as it is (revision included), for rebuilding Redis from manifests. */
+  async restore(post: PostRecord): Promise<'restored' | 'kept'> {
+    const current = await this.redis.hget(this.postKey(post.id), 'rev');
+    if (current !== null && Number(current) >= post.revision) return 'kept';
+    await this.redis
+      .multi()
+      .hset(this.postKey(post.id), 'json', JSON.stringify(post), 'rev', String(post.revision))
+      .zadd(this.tenantIndexKey(post.tenant), Date.parse(post.createdAt), post.id)
+      .exec();
+    return 'restored';
   }
 
   /**

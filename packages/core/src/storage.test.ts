@@ -53,6 +53,13 @@ describe.each(backends)('%s storage', (_name, storage) => {
     expect(await storage.exists('posts/p3/a.png')).toBe(false);
     expect(await storage.exists('posts/p33/keep.png')).toBe(true);
   });
+
+  it('deletes the objects of one version by key prefix', async () => {
+    await storage.put('posts/p4/pages/a/v1.png', Buffer.from('1'), 'image/png');
+    await storage.put('posts/p4/pages/a/v10.png', Buffer.from('2'), 'image/png');
+    expect(await storage.deletePrefix('posts/p4/pages/a/v1.')).toBe(1);
+    expect(await storage.exists('posts/p4/pages/a/v10.png')).toBe(true);
+  });
 });
 
 describe('filesystem storage', () => {

@@ -27,6 +27,8 @@ export interface Storage {
   get(key: string): Promise<StoredObject | null>;
   getBuffer(key: string): Promise<Buffer | null>;
   exists(key: string): Promise<boolean>;
+  /** Every key under a prefix. */
+  listKeys(prefix: string): AsyncIterable<string>;
   /** The first key under a prefix, or null. */
   findFirst(prefix: string): Promise<string | null>;
   deletePrefix(prefix: string): Promise<number>;
@@ -131,6 +133,17 @@ export class S3Storage implements Storage {
     }
   }
 
+  async *listKeys(prefix: string): AsyncIterable<string> {
+    let token: string | undefined;
+    do {
+      const page = await this.client.send(
+        new ListObjectsV2Command({ Bucket: this.settings.bucket, Prefix: prefix, ContinuationToken: token }),
+      );
+      for (const o of page.Contents ?? []) if (o.Key) yield o.Key;
+      token = page.IsTruncated ? page.NextContinuationToken : undefined;
+    } while (token);
+  }
+
   async findFirst(prefix: string): Promise<string | null> {
     const page = await this.client.send(
       new ListObjectsV2Command({ Bucket: this.settings.bucket, Prefix: prefix, MaxKeys: 1 }),
@@ -227,6 +240,15 @@ export class FsStorage implements Storage {
     }
   }
 
+  async *listKeys(prefix: string): AsyncIterable<string> {
+    const dir = this.file(prefix.replace(/\/$/, '') || '.');
+    const entries = await readdir(dir, { withFileTypes: true, recursive: true }).catch(() => []);
+    for (const e of entries) {
+      if (!e.isFile() || e.name.endsWith('.tmp')) continue;
+      yield path.relative(this.root, path.join(e.parentPath, e.name)).split(path.sep).join('/');
+    }
+  }
+
   async findFirst(prefix: string): Promise<string | null> {
     const dir = path.dirname(this.file(prefix));
     const base = path.basename(prefix);
@@ -240,10 +262,19 @@ export class FsStorage implements Storage {
   }
 
   async deletePrefix(prefix: string): Promise<number> {
-    const dir = this.file(prefix.replace(/\/$/, ''));
-    const count = await countFiles(dir);
-    await rm(dir, { recursive: true, force: true });
-    return count;
+    if (prefix.endsWith('/')) {
+      const dir = this.file(prefix.slice(0, -1));
+      const count = await countFiles(dir);
+      await rm(dir, { recursive: true, force: true });
+      return count;
+    }
+    // A key prefix inside a directory, such as `…/v1.`: the files of that directory that start with it.
+    const dir = path.dirname(this.file(prefix));
+    const base = path.basename(prefix);
+    const names = await readdir(dir).catch(() => [] as string[]);
+    const doomed = names.filter((n) => n.startsWith(base));
+    await Promise.all(doomed.map((n) => rm(path.join(dir, n), { force: true })));
+    return doomed.length;
   }
 
   close(): void {}

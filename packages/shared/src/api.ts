@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { AspectRatio, PageType, PostView } from './post.js';
+import { AspectRatio, PageType, PostStatus, PostView } from './post.js';
 
 /** Limits on user input, shared by the API's validation and its documentation. */
 export const LIMITS = {
@@ -67,3 +67,27 @@ export const ErrorBody = z.object({
 export type ErrorBody = z.infer<typeof ErrorBody>;
 
 export const PostResponse = PostView;
+
+export const PageEditInput = PageInput.extend({
+  id: z.string().max(64).optional().describe('keep this existing page (and its images) at this position'),
+});
+
+export const PatchPostBody = z
+  .object({
+    topic: z.string().trim().min(1, 'topic must not be empty').max(LIMITS.topicChars).optional(),
+    pages: z.array(PageEditInput).min(1).max(LIMITS.maxPages).optional(),
+  })
+  .refine((b) => b.topic !== undefined || b.pages !== undefined, { message: 'give topic or pages' });
+export type PatchPostBody = z.infer<typeof PatchPostBody>;
+
+export const SelectVersionBody = z.object({ version: z.number().int().positive() });
+
+export const ListPostsQuery = z.object({
+  status: PostStatus.optional(),
+  q: z.string().trim().max(200).optional(),
+  limit: z.coerce.number().int().min(1).max(100).default(20),
+  cursor: z.string().max(200).optional(),
+});
+export type ListPostsQuery = z.infer<typeof ListPostsQuery>;
+
+export const PostList = z.object({ items: z.array(PostView), nextCursor: z.string().nullable() });

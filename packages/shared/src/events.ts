@@ -13,6 +13,9 @@ export const EventName = z.enum([
   'post.completed',
   'post.failed',
   'post.cancelled',
+  // Extensions beyond API.md's list: an edited outline, and an older image version made current.
+  'outline.updated',
+  'page.selected',
 ]);
 export type EventName = z.infer<typeof EventName>;
 
@@ -40,6 +43,14 @@ export const EventPayloads = {
   }),
   'post.failed': z.object({ error: ErrorInfo }),
   'post.cancelled': z.object({}),
+  'outline.updated': z.object({ topic: z.string(), pages: z.array(PageView) }),
+  'page.selected': z.object({
+    index: z.number().int(),
+    pageId: z.string(),
+    version: z.number().int(),
+    url: z.string(),
+    thumbnailUrl: z.string().nullable(),
+  }),
 } as const satisfies Record<EventName, z.ZodType>;
 
 export type EventPayload<N extends EventName> = z.infer<(typeof EventPayloads)[N]>;

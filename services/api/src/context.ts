@@ -2,6 +2,7 @@ import {
   createRedis,
   createStorage,
   type Logger,
+  ManifestWriter,
   PostStore,
   Queues,
   redactUrl,
@@ -67,6 +68,8 @@ export async function createApiContext(
   const storage = createStorage(env);
   await storage.ensureReady();
   const hub = new EventHub(subscriber, store, log);
+  const manifests = new ManifestWriter(store, storage, log);
+  store.onCommit = (post) => manifests.schedule(post.id);
   return {
     env,
     log,
@@ -78,6 +81,7 @@ export async function createApiContext(
     ...settings,
     async close() {
       await hub.close();
+      await manifests.flush();
       await queues.close();
       storage.close();
       await Promise.allSettled([redis.quit(), subscriber.quit()]);

@@ -1,6 +1,18 @@
-import { cancelGeneration, newPageRecord, publishCancel, startGeneration } from '@inkpost/core';
+import {
+  cancelGeneration,
+  editPost,
+  failedPages,
+  newPageRecord,
+  publishCancel,
+  StaleRevisionError,
+  selectVersion,
+  startGeneration,
+} from '@inkpost/core';
 import {
   type CreatePostBody,
+  type ListPostsQuery,
+  type PatchPostBody,
+  storageKeys,
   newPageId,
   newPostId,
   type PostEvent,
@@ -143,4 +155,78 @@ export async function cancelPost(ctx: ApiContext, tenant: string, id: string): P
     },
     id,
   );
+}
+
+/** Replaces topic and/or pages; `ifMatch` is the client's If-Match revision, if it sent one. */
+export async function editPostById(
+  ctx: ApiContext,
+  tenant: string,
+  id: string,
+  body: PatchPostBody,
+  ifMatch: number | null,
+): Promise<PostRecord> {
+  await getOwnedPost(ctx, tenant, id);
+  try {
+    return (await ctx.store.update(id, (post) => editPost(post, body, ifMatch))).post;
+  } catch (err) {
+    if (err instanceof StaleRevisionError) throw new HttpError(412, 'precondition_failed', err.message);
+    throw err;
+  }
+}
+
+export async function selectPageVersion(ctx: ApiContext, tenant: string, id: string, index: number, version: number) {
+  await getOwnedPost(ctx, tenant, id);
+  return (await ctx.store.update(id, (post) => selectVersion(post, index, version))).post;
+}
+
+/** Re-queues every page whose last render failed (the cover first when it is one of them). */
+export async function retryFailed(ctx: ApiContext, tenant: string, id: string, requestId: string) {
+  await getOwnedPost(ctx, tenant, id);
+  return (await startGeneration(generationDeps(ctx), id, (post) => failedPages(post), requestId)).post;
+}
+
+function encodeCursor(position: { score: number; id: string }): string {
+  return Buffer.from(`${position.score}:${position.id}`).toString('base64url');
+}
+
+function decodeCursor(cursor: string): { score: number; id: string } {
+  const [score, id] = Buffer.from(cursor, 'base64url').toString('utf8').split(':');
+  if (!id || !Number.isFinite(Number(score))) throw new HttpError(400, 'invalid_request', 'Invalid request: cursor is not valid.');
+  return { score: Number(score), id };
+}
+
+function matches(post: PostRecord, query: ListPostsQuery): boolean {
+  if (query.status && post.status !== query.status) return false;
+  if (!query.q) return true;
+  const needle = query.q.toLowerCase();
+  return post.topic.toLowerCase().includes(needle) || post.pages.some((p) => p.content.toLowerCase().includes(needle));
+}
+
+/** The tenant's posts, newest first, filtered by status and text, one page at a time. */
+export async function listPosts(ctx: ApiContext, tenant: string, query: ListPostsQuery) {
+  const items: PostRecord[] = [];
+  let position = query.cursor ? decodeCursor(query.cursor) : null;
+  // Filters run on the records, so scan in batches until the page is full or the history ends.
+  for (let scanned = 0; items.length < query.limit && scanned < 5_000; ) {
+    const ids = await ctx.store.listIds(tenant, position, 100);
+    if (ids.length === 0) return { items, nextCursor: null };
+    scanned += ids.length;
+    const posts = new Map((await ctx.store.getMany(ids.map((i) => i.id))).map((p) => [p.id, p]));
+    for (const entry of ids) {
+      position = entry;
+      const post = posts.get(entry.id);
+      if (post && matches(post, query)) items.push(post);
+      if (items.length === query.limit) break;
+    }
+  }
+  const more = position ? (await ctx.store.listIds(tenant, position, 1)).length > 0 : false;
+  return { items, nextCursor: more && position ? encodeCursor(position) : null };
+}
+
+/** Deletes a post: stops its work, then removes its record, events and every stored object. */
+export async function deletePost(ctx: ApiContext, tenant: string, id: string): Promise<void> {
+  const post = await getOwnedPost(ctx, tenant, id);
+  await cancelPost(ctx, tenant, id);
+  await ctx.store.delete(post);
+  await ctx.storage.deletePrefix(storageKeys.postPrefix(id));
 }

@@ -2,6 +2,7 @@ import {
   createRedis,
   keySpace,
   type Logger,
+  ManifestWriter,
   PostStore,
   Queues,
   type Storage,
@@ -36,6 +37,8 @@ export async function startImageWorker(
   const redis = createRedis(opts.redisUrl, 'worker', 'inkpost-image');
   redis.on('error', (err) => opts.log.warn({ err: err.message }, 'redis connection error'));
   const store = new PostStore(redis, opts.keyPrefix);
+  const manifests = new ManifestWriter(store, opts.storage, opts.log);
+  store.onCommit = (post) => manifests.schedule(post.id);
   const onQueueError = (err: Error, queue: string) => opts.log.error({ err, queue }, 'queue error');
   const queues = new Queues(redis, opts.keyPrefix, onQueueError, opts.retryBackoffMs);
   const providers = new Map<string, ImageProvider>();
@@ -66,6 +69,7 @@ export async function startImageWorker(
     async close() {
       await Promise.all(workers.map((w) => w.close()));
       await queues.close();
+      await manifests.flush();
       await Promise.allSettled([redis.quit(), control.quit(), ...connections.map((c) => c.quit())]);
     },
   };

@@ -2,6 +2,7 @@ import {
   createRedis,
   keySpace,
   type Logger,
+  ManifestWriter,
   PostStore,
   Queues,
   type Storage,
@@ -38,6 +39,8 @@ export async function startOutlineWorker(
   const redis = createRedis(opts.redisUrl, 'worker', 'inkpost-outline');
   redis.on('error', (err) => opts.log.warn({ err: err.message }, 'redis connection error'));
   const store = new PostStore(redis, opts.keyPrefix);
+  const manifests = new ManifestWriter(store, opts.storage, opts.log);
+  store.onCommit = (post) => manifests.schedule(post.id);
   const onQueueError = (err: Error, queue: string) => opts.log.error({ err, queue }, 'queue error');
   const queues = new Queues(redis, opts.keyPrefix, onQueueError, opts.retryBackoffMs);
   const clients = new Map<string, TextClient | null>();
@@ -97,6 +100,7 @@ export async function startOutlineWorker(
     async close() {
       await worker.close();
       await queues.close();
+      await manifests.flush();
       await Promise.allSettled([redis.quit(), workerRedis.quit(), control.quit()]);
     },
   };

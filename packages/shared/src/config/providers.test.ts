@@ -6,6 +6,8 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { ConfigError } from './errors.js';
 import {
   expandEnv,
+  GEMINI_BASE_URL,
+  geminiModelUrl,
   joinEndpoint,
   LOCAL_TEXT_PROVIDER,
   loadImageProviders,
@@ -220,6 +222,8 @@ providers:
       maxTokens: null,
       stream: true,
       timeoutMs: 300_000,
+      pricing: null,
+      extraBody: {},
       raw: {
         type: 'openai_compatible',
         api_key: 'sk-text-123456',
@@ -282,7 +286,7 @@ providers:
     const file = yamlFile(TEXT_QWEN.replace('openai_compatible', 'gemini'));
     const err = configError(() => loadTextProviders(file, {}));
     expect(err.message).toBe(
-      'Invalid configuration: TEXT_PROVIDERS_FILE providers.qwen.type: type must be openai_compatible or local',
+      'Invalid configuration: TEXT_PROVIDERS_FILE providers.qwen.type: type must be openai_compatible, google_gemini or local',
     );
   });
 
@@ -461,7 +465,7 @@ describe('loadImageProviders', () => {
     const file = yamlFile(IMAGE_API().replace('type: image_api', 'type: dalle'));
     const err = configError(() => loadImageProviders(file, {}, 4));
     expect(err.message).toBe(
-      'Invalid configuration: IMAGE_PROVIDERS_FILE providers.relay.type: type must be image_api or text_card',
+      'Invalid configuration: IMAGE_PROVIDERS_FILE providers.relay.type: type must be image_api, openai_compatible, google_genai or text_card',
     );
   });
 
@@ -500,6 +504,268 @@ describe('loadImageProviders', () => {
     expect(err.message).toBe(
       'Invalid configuration: IMAGE_PROVIDERS_FILE active_provider: "midjourney" is not among providers',
     );
+  });
+});
+
+const GEMINI_TEXT = (extra = '') => `
+providers:
+  gemini:
+    type: google_gemini
+    api_key: AIza-test-key-0001
+    model: gemini-2.5-flash
+${extra}`;
+
+const IMAGE_OF = (type: string, extra = '') => `
+providers:
+  p:
+    type: ${type}
+    api_key: key-123456
+    base_url: https://images.example.com
+    model: m-1
+${extra}`;
+
+const loadText = (yaml: string) => loadTextProviders(yamlFile(yaml), {});
+const loadImage = (yaml: string) => loadImageProviders(yamlFile(yaml), {}, 4);
+const textError = (yaml: string) => configError(() => loadText(yaml)).message;
+const imageError = (yaml: string) => configError(() => loadImage(yaml)).message;
+
+describe('google_gemini text providers', () => {
+  it('defaults base_url to Google and points at the model generateContent URL', () => {
+    const gemini = loadText(GEMINI_TEXT()).providers.get('gemini');
+    expect(gemini).toMatchObject({
+      type: 'google_gemini',
+      apiKey: 'AIza-test-key-0001',
+      model: 'gemini-2.5-flash',
+      endpointUrl: `${GEMINI_BASE_URL}/v1beta/models/gemini-2.5-flash:generateContent`,
+      stream: false,
+      timeoutMs: 300_000,
+      pricing: null,
+      extraBody: {},
+    });
+  });
+
+  it.each([
+    ['http://127.0.0.1:9/', 'http://127.0.0.1:9/v1beta/models/gemini-2.5-flash:generateContent'],
+    ['http://127.0.0.1:9/v1beta', 'http://127.0.0.1:9/v1beta/models/gemini-2.5-flash:generateContent'],
+    [
+      'https://proxy.example.com/google',
+      'https://proxy.example.com/google/v1beta/models/gemini-2.5-flash:generateContent',
+    ],
+  ])('joins base_url %s without doubling /v1beta', (base, url) => {
+    const gemini = loadText(GEMINI_TEXT(`    base_url: ${base}\n`)).providers.get('gemini');
+    expect(gemini?.endpointUrl).toBe(url);
+  });
+
+  it('accepts the model as models/<id> and ignores endpoint_type', () => {
+    const yaml = GEMINI_TEXT('    endpoint_type: /v1/chat/completions\n').replace(
+      'model: gemini-2.5-flash',
+      'model: models/gemini-2.5-pro',
+    );
+    expect(loadText(yaml).providers.get('gemini')?.endpointUrl).toBe(
+      `${GEMINI_BASE_URL}/v1beta/models/gemini-2.5-pro:generateContent`,
+    );
+  });
+
+  it('reads temperature, max_tokens and timeout_seconds', () => {
+    const yaml = GEMINI_TEXT('    temperature: 1.1\n    max_tokens: 900\n    timeout_seconds: 20\n');
+    expect(loadText(yaml).providers.get('gemini')).toMatchObject({
+      temperature: 1.1,
+      maxTokens: 900,
+      timeoutMs: 20_000,
+    });
+  });
+
+  it.each(['api_key', 'model'])('names providers.gemini.%s when it is missing', (field) => {
+    const yaml = GEMINI_TEXT()
+      .split('\n')
+      .filter((line) => !line.trim().startsWith(`${field}:`))
+      .join('\n');
+    expect(textError(yaml)).toBe(
+      `Invalid configuration: TEXT_PROVIDERS_FILE providers.gemini.${field}: required for this type`,
+    );
+  });
+
+  it('builds model URLs for other methods too', () => {
+    expect(geminiModelUrl('https://g.example.com', 'gemini-2.5-flash-image')).toBe(
+      'https://g.example.com/v1beta/models/gemini-2.5-flash-image',
+    );
+  });
+});
+
+describe('pricing', () => {
+  it('is null when no price is set, even with a currency', () => {
+    expect(loadText(GEMINI_TEXT('    currency: CNY\n')).providers.get('gemini')?.pricing).toBeNull();
+    expect(loadImage(IMAGE_API()).providers.get('relay')?.pricing).toBeNull();
+  });
+
+  it('defaults the currency to USD when one price is set', () => {
+    const relay = loadImage(IMAGE_API('    price_per_image: 0.04\n')).providers.get('relay');
+    expect(relay?.pricing).toEqual({
+      perImage: 0.04,
+      per1kInputTokens: null,
+      per1kOutputTokens: null,
+      currency: 'USD',
+    });
+  });
+
+  it('reads token prices and the currency (upper-cased) of a text provider', () => {
+    const yaml = `${TEXT_QWEN}    price_per_1k_input_tokens: 0.0008\n    price_per_1k_output_tokens: 0.002\n    currency: cny\n`;
+    expect(loadText(yaml).providers.get('qwen')?.pricing).toEqual({
+      perImage: null,
+      per1kInputTokens: 0.0008,
+      per1kOutputTokens: 0.002,
+      currency: 'CNY',
+    });
+  });
+
+  it('accepts a price of 0 (free tiers)', () => {
+    expect(loadImage(IMAGE_API('    price_per_image: 0\n')).providers.get('relay')?.pricing?.perImage).toBe(
+      0,
+    );
+  });
+
+  it.each([
+    ['price_per_image: -1', 'price_per_image: must be a price of 0 or more'],
+    ['price_per_1k_input_tokens: cheap', 'price_per_1k_input_tokens: '],
+    ['currency: dollars', 'currency: must be a 3-letter currency code such as USD or CNY'],
+  ])('rejects %s on one line naming the field', (line, expected) => {
+    expect(imageError(IMAGE_API(`    ${line}\n`))).toContain(
+      `IMAGE_PROVIDERS_FILE providers.relay.${expected}`,
+    );
+  });
+});
+
+describe('extra_body', () => {
+  it('is {} by default and the mapping as written when set', () => {
+    expect(loadImage(IMAGE_API()).providers.get('relay')?.extraBody).toEqual({});
+    const yaml = IMAGE_API('    extra_body:\n      quality: high\n      moderation: low\n      n_steps: 4\n');
+    expect(loadImage(yaml).providers.get('relay')?.extraBody).toEqual({
+      quality: 'high',
+      moderation: 'low',
+      n_steps: 4,
+    });
+    const text = `${TEXT_QWEN}    extra_body:\n      enable_thinking: false\n`;
+    expect(loadText(text).providers.get('qwen')?.extraBody).toEqual({ enable_thinking: false });
+  });
+
+  it.each(['extra_body: [1, 2]', 'extra_body: quality=high'])('rejects %s naming the field', (line) => {
+    expect(imageError(IMAGE_API(`    ${line}\n`))).toBe(
+      'Invalid configuration: IMAGE_PROVIDERS_FILE providers.relay.extra_body: must be a mapping of extra request fields',
+    );
+  });
+});
+
+describe('shared optional settings', () => {
+  it.each([
+    ['concurrency: 0', 'concurrency'],
+    ['rate_limit: -5', 'rate_limit'],
+    ['timeout_seconds: 0', 'timeout_seconds'],
+    ['max_attempts: 1.5', 'max_attempts'],
+  ])('validates %s on text providers too', (line, field) => {
+    expect(textError(`${TEXT_QWEN}    ${line}\n`)).toMatch(
+      new RegExp(`^Invalid configuration: TEXT_PROVIDERS_FILE providers\\.qwen\\.${field}: `),
+    );
+  });
+
+  it.each([
+    ['aspect_ratio: tall', 'aspect_ratio: must be a ratio such as 3:4'],
+    ['response_format: png', 'response_format: '],
+    ['image_size: ""', 'image_size: '],
+    ['short_prompt: 1', 'short_prompt: '],
+  ])('rejects image %s on one line naming the field', (line, expected) => {
+    expect(imageError(IMAGE_API(`    ${line}\n`))).toContain(
+      `IMAGE_PROVIDERS_FILE providers.relay.${expected}`,
+    );
+  });
+
+  it('reads aspect_ratio, and keeps it null by default', () => {
+    expect(loadImage(IMAGE_API()).providers.get('relay')?.aspectRatio).toBeNull();
+    expect(loadImage(IMAGE_API('    aspect_ratio: "9:16"\n')).providers.get('relay')?.aspectRatio).toBe(
+      '9:16',
+    );
+  });
+
+  it('keeps fields only the YAML knows in raw for every new type', () => {
+    const text = loadText(GEMINI_TEXT('    safety_profile: strict\n')).providers.get('gemini');
+    expect(text?.raw).toMatchObject({ type: 'google_gemini', safety_profile: 'strict' });
+    for (const type of ['openai_compatible', 'google_genai']) {
+      const image = loadImage(IMAGE_OF(type, '    quality: hd\n    watermark: false\n')).providers.get('p');
+      expect(image?.raw).toMatchObject({ type, quality: 'hd', watermark: false });
+    }
+  });
+});
+
+describe('image provider types', () => {
+  it('loads openai_compatible with the generations endpoint by default', () => {
+    const p = loadImage(IMAGE_OF('openai_compatible', '    image_size: 1024x1536\n')).providers.get('p');
+    expect(p).toMatchObject({
+      type: 'openai_compatible',
+      endpointType: '/v1/images/generations',
+      endpointUrl: 'https://images.example.com/v1/images/generations',
+      baseUrl: 'https://images.example.com',
+      imageSize: '1024x1536',
+      concurrency: 1,
+      maxAttempts: 3,
+    });
+  });
+
+  it('rejects an openai_compatible image_size that is not WIDTHxHEIGHT or auto', () => {
+    expect(imageError(IMAGE_OF('openai_compatible', '    image_size: 2K\n'))).toBe(
+      'Invalid configuration: IMAGE_PROVIDERS_FILE providers.p.image_size: must be WIDTHxHEIGHT (e.g. 1024x1536) or auto',
+    );
+  });
+
+  it('rejects a chat endpoint for openai_compatible, which speaks only the images API', () => {
+    expect(imageError(IMAGE_OF('openai_compatible', '    endpoint_type: /v1/chat/completions\n'))).toBe(
+      'Invalid configuration: IMAGE_PROVIDERS_FILE providers.p.endpoint_type: must end with /images/generations or /images/edits',
+    );
+  });
+
+  it('accepts /v1/chat/completions for image_api and rejects other paths', () => {
+    const chat = loadImage(IMAGE_API('    endpoint_type: /v1/chat/completions\n')).providers.get('relay');
+    expect(chat?.endpointUrl).toBe('https://images.example.com/v1/chat/completions');
+    expect(imageError(IMAGE_API('    endpoint_type: /v1/images/variations\n'))).toBe(
+      'Invalid configuration: IMAGE_PROVIDERS_FILE providers.relay.endpoint_type: must end with /images/generations, /images/edits or /chat/completions',
+    );
+  });
+
+  it('loads google_genai with Google as the default base_url', () => {
+    const yaml = IMAGE_OF('google_genai', '    aspect_ratio: "3:4"\n    image_size: 2K\n')
+      .replace('    base_url: https://images.example.com\n', '')
+      .replace('model: m-1', 'model: gemini-2.5-flash-image');
+    expect(loadImage(yaml).providers.get('p')).toMatchObject({
+      type: 'google_genai',
+      endpointType: null,
+      baseUrl: GEMINI_BASE_URL,
+      endpointUrl: `${GEMINI_BASE_URL}/v1beta/models/gemini-2.5-flash-image:generateContent`,
+      aspectRatio: '3:4',
+      imageSize: '2K',
+    });
+  });
+
+  it('rejects a google_genai image_size other than 1K, 2K or 4K', () => {
+    expect(imageError(IMAGE_OF('google_genai', '    image_size: 1024x1024\n'))).toBe(
+      'Invalid configuration: IMAGE_PROVIDERS_FILE providers.p.image_size: must be 1K, 2K or 4K',
+    );
+  });
+
+  it('still requires api_key and model for google_genai', () => {
+    const yaml = IMAGE_OF('google_genai').replace('    api_key: key-123456\n', '');
+    expect(imageError(yaml)).toBe(
+      'Invalid configuration: IMAGE_PROVIDERS_FILE providers.p.api_key: required for this type',
+    );
+  });
+
+  it('gives text_card its pricing, aspect_ratio and defaults', () => {
+    const yaml =
+      'providers:\n  cards:\n    type: text_card\n    aspect_ratio: "1:1"\n    price_per_image: 0\n';
+    expect(loadImage(yaml).providers.get('cards')).toMatchObject({
+      type: 'text_card',
+      aspectRatio: '1:1',
+      pricing: { perImage: 0, currency: 'USD' },
+      extraBody: {},
+    });
+    expect(loadImage(yaml).providers.get(TEXT_CARD_PROVIDER)?.pricing).toBeNull();
   });
 });
 

@@ -61,7 +61,7 @@ const ImageProviderEntry = z.looseObject({
   ...commonFields,
   high_concurrency: z.boolean().optional(),
   short_prompt: z.boolean().optional(),
-  image_size: z.string().min(1).optional(),
+  image_size: z.string().min(1, 'must not be empty').optional(),
   aspect_ratio: z
     .string()
     .regex(/^[1-9]\d?:[1-9]\d?$/, 'must be a ratio such as 3:4')

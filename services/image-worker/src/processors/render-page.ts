@@ -6,6 +6,7 @@ import {
   markCompleted,
   markFailed,
   markStarted,
+  PostNotFoundError,
   type Storage,
 } from '@inkpost/core';
 import { type ImageProvider, type ImageReference, ProviderError } from '@inkpost/providers';
@@ -95,6 +96,11 @@ export async function renderPage(
     await complete(deps, post.id, data, image, 1);
     return 'completed';
   } catch (err) {
+    if (err instanceof PostNotFoundError) {
+      // The post was deleted while this page rendered: drop what was stored for it.
+      await deps.storage.deletePrefix(storageKeys.pageImagePrefix(post.id, data.pageId, data.version));
+      return 'skipped';
+    }
     return handleFailure(err, data, attempt, deps, pending.provider);
   }
 }

@@ -1,0 +1,287 @@
+import { randomBytes } from 'node:crypto';
+import { Readable, Writable } from 'node:stream';
+import { buffer } from 'node:stream/consumers';
+import { pipeline } from 'node:stream/promises';
+import type { StoredObject, Storage } from '@inkpost/core';
+import type { Copy, PageRecord, PostRecord } from '@inkpost/shared';
+import { describe, expect, it } from 'vitest';
+import { fromBuffer, type Entry, type ZipFile } from 'yauzl';
+import { archiveEntries, copyMarkdown, outlineMarkdown, streamArchive } from './archive.js';
+
+// ---- fakes ----
+
+type Opener = () => Promise<Readable | null>;
+
+/** In-memory `Storage`; `openers` replace `get` for single keys (lazy, failing or counted streams). */
+class MemoryStorage implements Storage {
+  readonly kind = 'fs' as const;
+  readonly objects = new Map<string, { body: Buffer; contentType: string }>();
+  readonly openers = new Map<string, Opener>();
+
+  async put(key: string, body: Buffer, contentType: string): Promise<void> {
+    this.objects.set(key, { body, contentType });
+  }
+  async get(key: string): Promise<StoredObject | null> {
+    const opener = this.openers.get(key);
+    if (opener) {
+      const body = await opener();
+      return body ? { body, contentType: 'application/octet-stream', contentLength: null } : null;
+    }
+    const obj = this.objects.get(key);
+    if (!obj) return null;
+    return { body: Readable.from(obj.body, { objectMode: false }), contentType: obj.contentType, contentLength: obj.body.length };
+  }
+  async getBuffer(key: string): Promise<Buffer | null> {
+    return this.objects.get(key)?.body ?? null;
+  }
+  async exists(key: string): Promise<boolean> {
+    return this.objects.has(key) || this.openers.has(key);
+  }
+  async findFirst(prefix: string): Promise<string | null> {
+    return [...this.objects.keys()].sort().find((k) => k.startsWith(prefix)) ?? null;
+  }
+  async deletePrefix(prefix: string): Promise<number> {
+    const keys = [...this.objects.keys()].filter((k) => k.startsWith(prefix));
+    for (const key of keys) this.objects.delete(key);
+    return keys.length;
+  }
+  async ensureReady(): Promise<void> {}
+  close(): void {}
+}
+
+const imageKey = (pageId: string, ext: string) => `posts/p1/pages/${pageId}/v1.${ext}`;
+
+function page(id: string, mimeType: string | null, content = `content of ${id}`): PageRecord {
+  const ext = mimeType === 'image/jpeg' ? 'jpg' : 'png';
+  return {
+    id,
+    type: 'content',
+    content,
+    image: {
+      status: mimeType ? 'completed' : 'pending',
+      version: mimeType ? 1 : 0,
+      lastVersion: mimeType ? 1 : 0,
+      pending: null,
+      error: null,
+      versions: mimeType
+        ? [
+            {
+              version: 1,
+              key: imageKey(id, ext),
+              mimeType,
+              thumbKey: null,
+              createdAt: '2025-01-02T03:04:05.000Z',
+              provider: 'fake',
+              model: null,
+            },
+          ]
+        : [],
+    },
+  };
+}
+
+function post(pages: PageRecord[], copy: Copy | null = null): PostRecord {
+  return {
+    id: 'p1',
+    tenant: 't1',
+    topic: 'Weekend in Hangzhou',
+    status: 'completed',
+    aspectRatio: '3:4',
+    style: null,
+    pageCountHint: null,
+    autoGenerate: true,
+    textProvider: 'fake',
+    imageProvider: 'fake',
+    webhookUrl: null,
+    referenceImages: [],
+    pages,
+    copy,
+    usage: { textTokensIn: 0, textTokensOut: 0, imagesGenerated: 0, providerCalls: 0, cost: null, currency: null },
+    estimate: null,
+    error: null,
+    outlineAttempt: 0,
+    requestId: null,
+    createdAt: '2025-01-02T03:04:05.000Z',
+    updatedAt: '2025-01-02T03:04:05.000Z',
+    revision: 1,
+  };
+}
+
+const COPY: Copy = { titles: ['48 hours in Hangzhou', 'West Lake, slowly'], body: 'Go early.', tags: ['travel', '#hangzhou'] };
+
+// ---- zip reading ----
+
+interface ZipEntry {
+  name: string;
+  data: Buffer;
+  compressionMethod: number;
+}
+
+async function readZip(zip: Buffer): Promise<ZipEntry[]> {
+  const file = await new Promise<ZipFile>((resolve, reject) =>
+    fromBuffer(zip, { lazyEntries: true }, (err, f) => (err ? reject(err) : resolve(f))),
+  );
+  const entries: ZipEntry[] = [];
+  await new Promise<void>((resolve, reject) => {
+    file.on('error', reject);
+    file.on('end', resolve);
+    file.on('entry', (entry: Entry) => {
+      file.openReadStream(entry, (err, stream) => {
+        if (err) return reject(err);
+        buffer(stream).then((data) => {
+          entries.push({ name: entry.fileName, data, compressionMethod: entry.compressionMethod });
+          file.readEntry();
+        }, reject);
+      });
+    });
+    file.readEntry();
+  });
+  return entries;
+}
+
+async function archive(p: PostRecord, storage: Storage): Promise<ZipEntry[]> {
+  return readZip(await buffer(streamArchive(p, storage)));
+}
+
+/** Three pages with images (png, png, jpeg) stored in a fresh storage, with the bytes of each. */
+async function storedPost(copy: Copy | null = COPY) {
+  const storage = new MemoryStorage();
+  const images = [randomBytes(5000), randomBytes(70_000), randomBytes(123)];
+  const p = post([page('a', 'image/png'), page('b', 'image/png'), page('c', 'image/jpeg')], copy);
+  await storage.put(imageKey('a', 'png'), images[0]!, 'image/png');
+  await storage.put(imageKey('b', 'png'), images[1]!, 'image/png');
+  await storage.put(imageKey('c', 'jpg'), images[2]!, 'image/jpeg');
+  return { storage, images, post: p };
+}
+
+// ---- tests ----
+
+describe('markdown', () => {
+  it('writes the outline with the topic as title and one section per page', () => {
+    const p = post([{ ...page('a', null, 'Hook line'), type: 'cover' }, page('b', null, ' Body text \n')]);
+    expect(outlineMarkdown(p)).toBe(
+      '# Weekend in Hangzhou\n\n## 1. cover\n\nHook line\n\n## 2. content\n\nBody text\n',
+    );
+  });
+
+  it('writes the copy with titles as a list, the body and a line of tags', () => {
+    expect(copyMarkdown(post([], COPY))).toBe(
+      '## Titles\n\n- 48 hours in Hangzhou\n- West Lake, slowly\n\n## Body\n\nGo early.\n\n## Tags\n\n#travel #hangzhou\n',
+    );
+    expect(copyMarkdown(post([], null))).toBeNull();
+  });
+});
+
+describe('archiveEntries', () => {
+  it('uses three digits from 100 pages on', () => {
+    const pages = Array.from({ length: 100 }, (_, i) => page(`p${i}`, i === 0 || i === 99 ? 'image/webp' : null));
+    const names = archiveEntries(post(pages), new MemoryStorage()).map((e) => e.name);
+    expect(names).toEqual(['001.webp', '100.webp', 'outline.md']);
+  });
+});
+
+describe('streamArchive', () => {
+  it('holds the images in page order, byte for byte, then outline.md and copy.md', async () => {
+    const { storage, images, post: p } = await storedPost();
+    const entries = await archive(p, storage);
+    expect(entries.map((e) => e.name)).toEqual(['01.png', '02.png', '03.jpg', 'outline.md', 'copy.md']);
+    expect(entries.slice(0, 3).map((e) => e.data)).toEqual(images);
+    expect(entries[3]!.data.toString('utf8')).toBe(outlineMarkdown(p));
+    expect(entries[4]!.data.toString('utf8')).toBe(copyMarkdown(p));
+    // Images are stored as they are (method 0), the markdown is deflated (method 8).
+    expect(entries.map((e) => e.compressionMethod)).toEqual([0, 0, 0, 8, 8]);
+  });
+
+  it('numbers images by page position, so a page without an image leaves a gap', async () => {
+    const { storage, post: p } = await storedPost();
+    const pages = [p.pages[0]!, page('x', null), p.pages[2]!];
+    const entries = await archive({ ...p, pages }, storage);
+    expect(entries.map((e) => e.name)).toEqual(['01.png', '03.jpg', 'outline.md', 'copy.md']);
+  });
+
+  it('has no copy.md when the post has no copy', async () => {
+    const { storage, post: p } = await storedPost(null);
+    const entries = await archive(p, storage);
+    expect(entries.map((e) => e.name)).toEqual(['01.png', '02.png', '03.jpg', 'outline.md']);
+  });
+
+  it('skips an image missing from storage', async () => {
+    const { storage, images, post: p } = await storedPost();
+    storage.objects.delete(imageKey('b', 'png'));
+    const entries = await archive(p, storage);
+    expect(entries.map((e) => e.name)).toEqual(['01.png', '03.jpg', 'outline.md', 'copy.md']);
+    expect(entries[1]!.data).toEqual(images[2]);
+  });
+
+  it('errors the stream when storage throws', async () => {
+    const { storage, post: p } = await storedPost();
+    storage.openers.set(imageKey('b', 'png'), () => Promise.reject(new Error('S3 is down')));
+    await expect(buffer(streamArchive(p, storage))).rejects.toThrow('S3 is down');
+  });
+
+  it('errors the stream when an object fails mid-stream', async () => {
+    const { storage, post: p } = await storedPost();
+    storage.openers.set(imageKey('b', 'png'), async () => failingStream(64 * 1024, new Error('connection reset')));
+    await expect(buffer(streamArchive(p, storage))).rejects.toThrow('connection reset');
+  });
+
+  it('opens at most two objects at once and never buffers a whole image (40 × 3 MB)', async () => {
+    const entrySize = 3 * 1024 * 1024;
+    const count = 40;
+    const storage = new MemoryStorage();
+    const stats = { open: 0, maxOpen: 0, produced: 0, consumed: 0, maxAhead: 0 };
+    const pages = Array.from({ length: count }, (_, i) => page(`p${i}`, 'image/png'));
+    for (const pg of pages) {
+      storage.openers.set(pg.image.versions[0]!.key, async () => generatedStream(entrySize, stats));
+    }
+    const sink = new Writable({
+      write(chunk: Buffer, _encoding, callback) {
+        stats.consumed += chunk.length;
+        setImmediate(callback);
+      },
+    });
+    await pipeline(streamArchive(post(pages), storage), sink);
+    expect(stats.open).toBe(0);
+    expect(stats.maxOpen).toBeGreaterThanOrEqual(1);
+    expect(stats.maxOpen).toBeLessThanOrEqual(2);
+    expect(stats.produced).toBe(count * entrySize);
+    expect(stats.consumed).toBeGreaterThan(count * entrySize);
+    // Data is produced only about as fast as it is consumed: far less than one image waits in buffers.
+    expect(stats.maxAhead).toBeLessThan(entrySize / 2);
+  });
+});
+
+/** A stream of `size` bytes made on demand, counting itself open from creation until it closes. */
+function generatedStream(size: number, stats: { open: number; maxOpen: number; produced: number; consumed: number; maxAhead: number }): Readable {
+  const chunk = Buffer.alloc(64 * 1024, 0x5a);
+  let left = size;
+  stats.open += 1;
+  stats.maxOpen = Math.max(stats.maxOpen, stats.open);
+  const stream = new Readable({
+    highWaterMark: chunk.length,
+    read() {
+      if (left <= 0) return void this.push(null);
+      const part = left >= chunk.length ? chunk : chunk.subarray(0, left);
+      left -= part.length;
+      stats.produced += part.length;
+      stats.maxAhead = Math.max(stats.maxAhead, stats.produced - stats.consumed);
+      this.push(part);
+    },
+  });
+  stream.once('close', () => {
+    stats.open -= 1;
+  });
+  return stream;
+}
+
+/** Sends `size` bytes, then fails like a dropped connection. */
+function failingStream(size: number, error: Error): Readable {
+  let sent = false;
+  return new Readable({
+    read() {
+      if (sent) return void this.destroy(error);
+      sent = true;
+      this.push(Buffer.alloc(size, 1));
+    },
+  });
+}

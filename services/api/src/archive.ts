@@ -1,0 +1,122 @@
+import { Readable } from 'node:stream';
+import { finished } from 'node:stream/promises';
+import type { Storage } from '@inkpost/core';
+import { extensionForMime, type PageRecord, type PostRecord } from '@inkpost/shared';
+import { ZipFile } from 'yazl';
+
+/** One file of a post's archive; `open` resolves null when the object is gone, so the entry is left out. */
+export interface ArchiveEntrySource {
+  name: string;
+  open: () => Promise<Readable | null>;
+}
+
+/** The archive's files in order: the page images by page number, then `outline.md` and `copy.md`. */
+export function archiveEntries(post: PostRecord, storage: Storage): ArchiveEntrySource[] {
+  // Three digits from 100 pages on, so names still sort in page order.
+  const width = post.pages.length >= 100 ? 3 : 2;
+  const images = post.pages.flatMap((page, index): ArchiveEntrySource[] => {
+    const current = currentImage(page);
+    if (!current) return [];
+    // Numbered by the page's position (not by which images exist), so `03.png` is always page 3.
+    const name = `${String(index + 1).padStart(width, '0')}.${extensionForMime(current.mimeType)}`;
+    return [{ name, open: async () => (await storage.get(current.key))?.body ?? null }];
+  });
+  const texts = [textEntry('outline.md', outlineMarkdown(post))];
+  const copy = copyMarkdown(post);
+  if (copy !== null) texts.push(textEntry('copy.md', copy));
+  return [...images, ...texts];
+}
+
+function currentImage(page: PageRecord) {
+  if (page.image.version <= 0) return null;
+  return page.image.versions.find((v) => v.version === page.image.version) ?? null;
+}
+
+function textEntry(name: string, text: string): ArchiveEntrySource {
+  // objectMode off: the zip pipeline counts bytes, and a single Buffer chunk is all there is.
+  return { name, open: async () => Readable.from(Buffer.from(text, 'utf8'), { objectMode: false }) };
+}
+
+/** The post's outline: the topic as title, then each page as `## <n>. <type>` and its content. */
+export function outlineMarkdown(post: PostRecord): string {
+  const pages = post.pages.map((page, index) => `## ${index + 1}. ${page.type}\n\n${page.content.trim()}`);
+  return `${[`# ${post.topic.trim()}`, ...pages].join('\n\n')}\n`;
+}
+
+/** The post's copy (title options, body, tags), or null when the post has none. */
+export function copyMarkdown(post: PostRecord): string | null {
+  if (!post.copy) return null;
+  const { titles, body, tags } = post.copy;
+  // A tag is one `#word` on RED: drop a `#` the model already wrote and any whitespace that would split it.
+  const hashTags = tags.map((t) => t.replace(/^#+/, '').replace(/\s+/g, '')).filter((t) => t.length > 0);
+  const sections = [
+    titles.length > 0 ? `## Titles\n\n${titles.map((t) => `- ${t.trim()}`).join('\n')}` : null,
+    body.trim().length > 0 ? `## Body\n\n${body.trim()}` : null,
+    hashTags.length > 0 ? `## Tags\n\n${hashTags.map((t) => `#${t}`).join(' ')}` : null,
+  ].filter((s): s is string => s !== null);
+  return `${sections.join('\n\n')}\n`;
+}
+
+/** Already-compressed images are stored as they are; deflating them costs CPU and saves nothing. */
+function shouldDeflate(name: string): boolean {
+  return name.endsWith('.md');
+}
+
+function entryDate(iso: string): Date {
+  const date = new Date(iso);
+  return Number.isNaN(date.getTime()) ? new Date() : date;
+}
+
+/**
+ * The post as a ZIP, streamed: objects are opened one at a time, only once the previous entry's data has been
+ * read, and piped through, so memory stays bounded whatever the number and size of the images.
+ */
+export function streamArchive(post: PostRecord, storage: Storage): Readable {
+  const zip = new ZipFile();
+  // yazl's output is a PassThrough; its typings only promise the NodeJS.ReadableStream interface.
+  const output = zip.outputStream as Readable;
+  zip.on('error', (err: Error) => output.destroy(err));
+  // Every entry gets the post's timestamp, so the same post always yields the same bytes.
+  const mtime = entryDate(post.updatedAt);
+  pumpEntries(zip, output, archiveEntries(post, storage), mtime).then(
+    () => {
+      if (!output.destroyed) zip.end();
+    },
+    (err: unknown) => output.destroy(err instanceof Error ? err : new Error(String(err))),
+  );
+  return output;
+}
+
+async function pumpEntries(
+  zip: ZipFile,
+  output: Readable,
+  sources: ArchiveEntrySource[],
+  mtime: Date,
+): Promise<void> {
+  for (const source of sources) {
+    if (output.destroyed) return;
+    const body = await source.open();
+    if (!body) continue; // deleted since the post was read: a partial archive beats none
+    if (output.destroyed) {
+      body.destroy();
+      return;
+    }
+    zip.addReadStream(body, source.name, { mtime, compress: shouldDeflate(source.name) });
+    await untilRead(body, output);
+  }
+}
+
+/**
+ * Resolves once yazl has read the whole object, rejects when the object's stream fails. yazl does not watch
+ * its input for errors (it would just stall), hence the wait here. When the client goes away the object's stream
+ * is destroyed, so an S3 socket is not left open.
+ */
+async function untilRead(body: Readable, output: Readable): Promise<void> {
+  const abort = () => body.destroy();
+  output.once('close', abort);
+  try {
+    await finished(body);
+  } finally {
+    output.off('close', abort);
+  }
+}
