@@ -2,10 +2,10 @@ import { randomBytes } from 'node:crypto';
 import { Readable, Writable } from 'node:stream';
 import { buffer } from 'node:stream/consumers';
 import { pipeline } from 'node:stream/promises';
-import type { StoredObject, Storage } from '@inkpost/core';
+import type { Storage, StoredObject } from '@inkpost/core';
 import type { Copy, PageRecord, PostRecord } from '@inkpost/shared';
 import { describe, expect, it } from 'vitest';
-import { fromBuffer, type Entry, type ZipFile } from 'yauzl';
+import { type Entry, fromBuffer, type ZipFile } from 'yauzl';
 import { archiveEntries, copyMarkdown, outlineMarkdown, streamArchive } from './archive.js';
 
 // ---- fakes ----
@@ -29,7 +29,11 @@ class MemoryStorage implements Storage {
     }
     const obj = this.objects.get(key);
     if (!obj) return null;
-    return { body: Readable.from(obj.body, { objectMode: false }), contentType: obj.contentType, contentLength: obj.body.length };
+    return {
+      body: Readable.from(obj.body, { objectMode: false }),
+      contentType: obj.contentType,
+      contentLength: obj.body.length,
+    };
   }
   async getBuffer(key: string): Promise<Buffer | null> {
     return this.objects.get(key)?.body ?? null;
@@ -96,7 +100,14 @@ function post(pages: PageRecord[], copy: Copy | null = null): PostRecord {
     referenceImages: [],
     pages,
     copy,
-    usage: { textTokensIn: 0, textTokensOut: 0, imagesGenerated: 0, providerCalls: 0, cost: null, currency: null },
+    usage: {
+      textTokensIn: 0,
+      textTokensOut: 0,
+      imagesGenerated: 0,
+      providerCalls: 0,
+      cost: null,
+      currency: null,
+    },
     estimate: null,
     error: null,
     outlineAttempt: 0,
@@ -107,7 +118,11 @@ function post(pages: PageRecord[], copy: Copy | null = null): PostRecord {
   };
 }
 
-const COPY: Copy = { titles: ['48 hours in Hangzhou', 'West Lake, slowly'], body: 'Go early.', tags: ['travel', '#hangzhou'] };
+const COPY: Copy = {
+  titles: ['48 hours in Hangzhou', 'West Lake, slowly'],
+  body: 'Go early.',
+  tags: ['travel', '#hangzhou'],
+};
 
 // ---- zip reading ----
 
@@ -174,7 +189,9 @@ describe('markdown', () => {
 
 describe('archiveEntries', () => {
   it('uses three digits from 100 pages on', () => {
-    const pages = Array.from({ length: 100 }, (_, i) => page(`p${i}`, i === 0 || i === 99 ? 'image/webp' : null));
+    const pages = Array.from({ length: 100 }, (_, i) =>
+      page(`p${i}`, i === 0 || i === 99 ? 'image/webp' : null),
+    );
     const names = archiveEntries(post(pages), new MemoryStorage()).map((e) => e.name);
     expect(names).toEqual(['001.webp', '100.webp', 'outline.md']);
   });
@@ -221,7 +238,9 @@ describe('streamArchive', () => {
 
   it('errors the stream when an object fails mid-stream', async () => {
     const { storage, post: p } = await storedPost();
-    storage.openers.set(imageKey('b', 'png'), async () => failingStream(64 * 1024, new Error('connection reset')));
+    storage.openers.set(imageKey('b', 'png'), async () =>
+      failingStream(64 * 1024, new Error('connection reset')),
+    );
     await expect(buffer(streamArchive(p, storage))).rejects.toThrow('connection reset');
   });
 
@@ -252,7 +271,10 @@ describe('streamArchive', () => {
 });
 
 /** A stream of `size` bytes made on demand, counting itself open from creation until it closes. */
-function generatedStream(size: number, stats: { open: number; maxOpen: number; produced: number; consumed: number; maxAhead: number }): Readable {
+function generatedStream(
+  size: number,
+  stats: { open: number; maxOpen: number; produced: number; consumed: number; maxAhead: number },
+): Readable {
   const chunk = Buffer.alloc(64 * 1024, 0x5a);
   let left = size;
   stats.open += 1;

@@ -11,13 +11,13 @@ import {
 import {
   type CreatePostBody,
   type ListPostsQuery,
-  type PatchPostBody,
-  storageKeys,
   newPageId,
   newPostId,
+  type PatchPostBody,
   type PostEvent,
   type PostRecord,
   postEvent,
+  storageKeys,
 } from '@inkpost/shared';
 import type { ApiContext } from './context.js';
 import { HttpError, notFound } from './errors.js';
@@ -174,7 +174,13 @@ export async function editPostById(
   }
 }
 
-export async function selectPageVersion(ctx: ApiContext, tenant: string, id: string, index: number, version: number) {
+export async function selectPageVersion(
+  ctx: ApiContext,
+  tenant: string,
+  id: string,
+  index: number,
+  version: number,
+) {
   await getOwnedPost(ctx, tenant, id);
   return (await ctx.store.update(id, (post) => selectVersion(post, index, version))).post;
 }
@@ -191,7 +197,8 @@ function encodeCursor(position: { score: number; id: string }): string {
 
 function decodeCursor(cursor: string): { score: number; id: string } {
   const [score, id] = Buffer.from(cursor, 'base64url').toString('utf8').split(':');
-  if (!id || !Number.isFinite(Number(score))) throw new HttpError(400, 'invalid_request', 'Invalid request: cursor is not valid.');
+  if (!id || !Number.isFinite(Number(score)))
+    throw new HttpError(400, 'invalid_request', 'Invalid request: cursor is not valid.');
   return { score: Number(score), id };
 }
 
@@ -199,7 +206,10 @@ function matches(post: PostRecord, query: ListPostsQuery): boolean {
   if (query.status && post.status !== query.status) return false;
   if (!query.q) return true;
   const needle = query.q.toLowerCase();
-  return post.topic.toLowerCase().includes(needle) || post.pages.some((p) => p.content.toLowerCase().includes(needle));
+  return (
+    post.topic.toLowerCase().includes(needle) ||
+    post.pages.some((p) => p.content.toLowerCase().includes(needle))
+  );
 }
 
 /** The tenant's posts, newest first, filtered by status and text, one page at a time. */

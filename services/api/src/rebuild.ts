@@ -1,6 +1,13 @@
 // `pnpm rebuild-from-manifests`: rebuilds Redis's post records from the manifests in storage (posts/<id>/post.json),
 // after Redis lost its data. Records already in Redis at the same or a newer revision are kept.
-import { createLogger, createRedis, createStorage, PostStore, rebuildFromManifests, waitForRedis } from '@inkpost/core';
+import {
+  createLogger,
+  createRedis,
+  createStorage,
+  PostStore,
+  rebuildFromManifests,
+  waitForRedis,
+} from '@inkpost/core';
 import { CommonEnv, ConfigError, parseEnv } from '@inkpost/shared';
 
 async function main(): Promise<void> {
@@ -12,7 +19,9 @@ async function main(): Promise<void> {
   try {
     const result = await rebuildFromManifests(new PostStore(redis, env.KEY_PREFIX), storage);
     log.info(result, 'rebuilt post records from manifests');
-    process.stdout.write(`restored ${result.restored}, kept ${result.kept}, unreadable ${result.unreadable}\n`);
+    process.stdout.write(
+      `restored ${result.restored}, kept ${result.kept}, unreadable ${result.unreadable}\n`,
+    );
   } finally {
     storage.close();
     await redis.quit();

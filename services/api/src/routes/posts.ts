@@ -11,8 +11,8 @@ import {
   SelectVersionBody,
   toPostView,
 } from '@inkpost/shared';
-import { z } from 'zod';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { z } from 'zod';
 import type { ApiContext } from '../context.js';
 import {
   cancelPost,
@@ -133,7 +133,8 @@ export function postRoutes(ctx: ApiContext): FastifyPluginAsyncZod {
       {
         schema: {
           tags: ['posts'],
-          summary: 'Replace topic and/or pages (edit, add, delete, reorder, retype); If-Match guards against overwrites',
+          summary:
+            'Replace topic and/or pages (edit, add, delete, reorder, retype); If-Match guards against overwrites',
           params: PostParams,
           body: PatchPostBody,
           response: { 200: PostView, ...errors, 412: ErrorBody },
