@@ -42,7 +42,11 @@ export class ManifestWriter {
     for (let i = 0; i < 10; i++) {
       const post = await this.store.get(postId);
       if (!post) return;
-      await this.storage.put(storageKeys.manifest(postId), Buffer.from(JSON.stringify(post)), 'application/json');
+      await this.storage.put(
+        storageKeys.manifest(postId),
+        Buffer.from(JSON.stringify(post)),
+        'application/json',
+      );
       const after = await this.store.get(postId);
       if (!after) {
         // Deleted meanwhile: a manifest left behind would bring the post back on a rebuild.

@@ -27,7 +27,10 @@ function assertEditable(post: PostRecord): void {
     throw new PostStateError('post_busy', 'The outline is still being written; edit it once it is ready.');
   }
   if (post.pages.some((p) => p.image.pending)) {
-    throw new PostStateError('post_busy', 'Pages are rendering; cancel or wait for them before editing the outline.');
+    throw new PostStateError(
+      'post_busy',
+      'Pages are rendering; cancel or wait for them before editing the outline.',
+    );
   }
 }
 
@@ -61,17 +64,23 @@ export function editPost(
   ifRevision: number | null,
 ): MutationResult<void> {
   if (ifRevision !== null && ifRevision !== post.revision) {
-    throw new StaleRevisionError(`The post changed (revision ${post.revision}, not ${ifRevision}); reload and edit again.`);
+    throw new StaleRevisionError(
+      `The post changed (revision ${post.revision}, not ${ifRevision}); reload and edit again.`,
+    );
   }
   assertEditable(post);
   if (edit.topic !== undefined) post.topic = edit.topic;
   if (edit.pages) {
     const unknown = edit.pages.find((p) => p.id && !post.pages.some((q) => q.id === p.id));
-    if (unknown) throw new PostStateError('page_not_found', `Page id ${unknown.id} is not a page of this post.`);
+    if (unknown)
+      throw new PostStateError('page_not_found', `Page id ${unknown.id} is not a page of this post.`);
     post.pages = matchPages(post.pages, edit.pages);
   }
   const events: PostEvent[] = [
-    postEvent('outline.updated', { topic: post.topic, pages: post.pages.map((p, i) => toPageView(post.id, p, i)) }),
+    postEvent('outline.updated', {
+      topic: post.topic,
+      pages: post.pages.map((p, i) => toPageView(post.id, p, i)),
+    }),
   ];
   const status = restingStatus(post);
   if (status !== post.status) {
@@ -92,13 +101,20 @@ export function selectVersion(post: PostRecord, index: number, version: number):
   const page = post.pages[index];
   if (!page) throw new PostStateError('page_not_found', `Page ${index} does not exist.`);
   const record = page.image.versions.find((v) => v.version === version);
-  if (!record) throw new PostStateError('version_not_found', `Page ${index} has no image version ${version}.`);
+  if (!record)
+    throw new PostStateError('version_not_found', `Page ${index} has no image version ${version}.`);
   if (page.image.version === version) return { unchanged: true };
   page.image.version = version;
   if (!page.image.pending) page.image.status = 'completed';
   const view = toPageView(post.id, page, index);
   const events: PostEvent[] = [
-    postEvent('page.selected', { index, pageId: page.id, version, url: view.image.url!, thumbnailUrl: view.image.thumbnailUrl }),
+    postEvent('page.selected', {
+      index,
+      pageId: page.id,
+      version,
+      url: view.image.url!,
+      thumbnailUrl: view.image.thumbnailUrl,
+    }),
   ];
   const running = post.status === 'outlining' || post.pages.some((p) => p.image.pending);
   const status = restingStatus(post);

@@ -71,8 +71,8 @@ const MAX_CAS_ATTEMPTS = 50;
 export class PostStore {
   private readonly ks: string;
 
-  /** Called after every committed change (e.g. to mirror the record to storage). */
-  onCommit: ((post: PostRecord) => void) | null = null;
+  /** Called after every committed change with its events (to mirror the record, to queue webhooks). */
+  onCommit: ((post: PostRecord, events: StoredEvent[]) => void) | null = null;
 
   constructor(
     private readonly redis: Redis,
@@ -115,8 +115,9 @@ export class PostStore {
     const record = { ...post, revision: 1 };
     const ids = await this.cas(record, -1, events);
     if (!ids) throw new Error(`post ${post.id} already exists`);
-    this.onCommit?.(record);
-    return { post: record, events: withIds(events, ids) };
+    const stored = withIds(events, ids);
+    this.onCommit?.(record, stored);
+    return { post: record, events: stored };
   }
 
   /**
@@ -139,8 +140,9 @@ export class PostStore {
       };
       const ids = await this.cas(next, current.revision, events);
       if (ids) {
-        this.onCommit?.(next);
-        return { post: next, events: withIds(events, ids), value: result.value, changed: true };
+        const stored = withIds(events, ids);
+        this.onCommit?.(next, stored);
+        return { post: next, events: stored, value: result.value, changed: true };
       }
       await new Promise((r) => setTimeout(r, Math.random() * 5 * (attempt + 1)));
     }
@@ -194,7 +196,9 @@ export class PostStore {
     const pipeline = this.redis.pipeline();
     for (const id of ids) pipeline.hget(this.postKey(id), 'json');
     const replies = (await pipeline.exec()) ?? [];
-    return replies.flatMap(([, json]) => (typeof json === 'string' ? [PostRecordSchema.parse(JSON.parse(json))] : []));
+    return replies.flatMap(([, json]) =>
+      typeof json === 'string' ? [PostRecordSchema.parse(JSON.parse(json))] : [],
+    );
   }
 
   /**
@@ -207,7 +211,15 @@ export class PostStore {
     count: number,
   ): Promise<{ id: string; score: number }[]> {
     const max = after ? String(after.score) : '+inf';
-    const raw = await this.redis.zrevrangebyscore(this.tenantIndexKey(tenant), max, '-inf', 'WITHSCORES', 'LIMIT', 0, count + 50);
+    const raw = await this.redis.zrevrangebyscore(
+      this.tenantIndexKey(tenant),
+      max,
+      '-inf',
+      'WITHSCORES',
+      'LIMIT',
+      0,
+      count + 50,
+    );
     const out: { id: string; score: number }[] = [];
     for (let i = 0; i + 1 < raw.length; i += 2) {
       const id = raw[i]!;

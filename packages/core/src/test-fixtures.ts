@@ -22,6 +22,7 @@ export function samplePost(
     referenceImages: [],
     pages: types.map((t, i) => newPageRecord(newPageId(), t, `Page ${i + 1}`)),
     copy: null,
+    copyState: { status: 'none', attempt: 0, error: null },
     usage: {
       textTokensIn: 0,
       textTokensOut: 0,

@@ -1,23 +1,17 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { promises as dns } from 'node:dns';
 import { BlockList, isIP } from 'node:net';
-import type { PostRecord, PostView, StoredEvent } from '@inkpost/shared';
+import {
+  type PostRecord,
+  type PostView,
+  type StoredEvent,
+  WEBHOOK_EVENTS,
+  type WebhookEventName,
+  type WebhookJobData,
+} from '@inkpost/shared';
 import { z } from 'zod';
 
-/** The post events delivered to webhooks (../shared/API.md, "Webhooks"): the terminal ones. */
-export const WEBHOOK_EVENTS = ['post.completed', 'post.failed', 'post.cancelled'] as const;
-export type WebhookEventName = (typeof WEBHOOK_EVENTS)[number];
-
-/** Payload of a webhook delivery job: ids and the event; the worker re-reads the post before each attempt. */
-export const WebhookJobData = z.object({
-  deliveryId: z.string(),
-  postId: z.string(),
-  tenant: z.string(),
-  url: z.string(),
-  event: z.object({ id: z.string(), name: z.enum(WEBHOOK_EVENTS), data: z.unknown() }),
-  requestId: z.string().optional(),
-});
-export type WebhookJobData = z.infer<typeof WebhookJobData>;
+export { WEBHOOK_EVENTS, type WebhookEventName, WebhookJobData } from '@inkpost/shared';
 
 export function isWebhookEvent(
   event: StoredEvent,

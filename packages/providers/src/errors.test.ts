@@ -2,11 +2,15 @@ import { describe, expect, it } from 'vitest';
 import {
   errorFromNetwork,
   errorFromStatus,
+  looksLikeRefusal,
   ProviderError,
   parseRetryAfter,
   providerMessageFrom,
+  quoteModelText,
   scrubSecrets,
 } from './errors.js';
+import { googleError } from './gemini.js';
+import { mergeBody } from './http.js';
 
 describe('parseRetryAfter', () => {
   const now = Date.parse('2025-03-01T12:00:00Z');
@@ -172,5 +176,89 @@ describe('errorFromNetwork', () => {
     );
     expect(err).toMatchObject({ code: 'provider_unreachable', retryable: true });
     expect(err.message).toBe('relay could not be reached (ECONNREFUSED)');
+  });
+});
+
+describe('looksLikeRefusal', () => {
+  it.each([
+    "I'm sorry, but I can't help with that.",
+    'I cannot create images of real people.',
+    'This request violates our content policy.',
+    '抱歉，这个内容无法生成。',
+    '该内容涉及敏感信息',
+  ])('reads %s as a refusal', (text) => {
+    expect(looksLikeRefusal(text)).toBe(true);
+  });
+
+  it.each(['Here is your image!', 'Sure — drawing a breakfast table now.', ''])(
+    'reads %s as no refusal',
+    (text) => {
+      expect(looksLikeRefusal(text)).toBe(false);
+    },
+  );
+});
+
+describe('quoteModelText', () => {
+  it('keeps one line and at most the given number of characters, never splitting an emoji', () => {
+    expect(quoteModelText('a\n\n  b\tc')).toBe('a b c');
+    expect(quoteModelText('🍳'.repeat(10), 4)).toBe('🍳🍳🍳🍳…');
+  });
+
+  it('elides data URLs', () => {
+    expect(quoteModelText('here data:image/png;base64,iVBORw0KGgo= done')).toBe('here [data] done');
+  });
+});
+
+describe('mergeBody', () => {
+  it('merges nested mappings key by key and lets anything else replace', () => {
+    const body = {
+      model: 'm',
+      generationConfig: { temperature: 1, imageConfig: { aspectRatio: '3:4' } },
+      n: 1,
+    };
+    const extra = { generationConfig: { imageConfig: { imageSize: '2K' } }, n: 2, tools: [{ a: 1 }] };
+    expect(mergeBody(body, extra)).toEqual({
+      model: 'm',
+      generationConfig: { temperature: 1, imageConfig: { aspectRatio: '3:4', imageSize: '2K' } },
+      n: 2,
+      tools: [{ a: 1 }],
+    });
+    expect(body.generationConfig.imageConfig).toEqual({ aspectRatio: '3:4' }); // the input is left alone
+  });
+});
+
+describe('googleError', () => {
+  const body = (error: object) => JSON.stringify({ error });
+
+  it('maps 400 API_KEY_INVALID to provider_auth', () => {
+    const err = googleError(
+      'gemini',
+      400,
+      body({
+        code: 400,
+        message: 'API key not valid.',
+        status: 'INVALID_ARGUMENT',
+        details: [{ reason: 'API_KEY_INVALID' }],
+      }),
+      null,
+    );
+    expect(err).toMatchObject({ code: 'provider_auth', status: 400, retryable: false });
+  });
+
+  it('reads the RetryInfo delay when there is no Retry-After header, and prefers the header', () => {
+    const quota = body({
+      code: 429,
+      message: 'Quota exceeded',
+      status: 'RESOURCE_EXHAUSTED',
+      details: [{ retryDelay: '41s' }],
+    });
+    expect(googleError('gemini', 429, quota, null).retryAfterMs).toBe(41_000);
+    expect(googleError('gemini', 429, quota, '2').retryAfterMs).toBe(2_000);
+  });
+
+  it('falls back to the text of a body that is not Google JSON', () => {
+    const err = googleError('gemini', 502, '<html>Bad Gateway</html>', null);
+    expect(err).toMatchObject({ code: 'provider_unavailable', status: 502 });
+    expect(err.message).toContain('Bad Gateway');
   });
 });

@@ -16,6 +16,7 @@ export const EventName = z.enum([
   // Extensions beyond API.md's list: an edited outline, and an older image version made current.
   'outline.updated',
   'page.selected',
+  'copy.failed',
 ]);
 export type EventName = z.infer<typeof EventName>;
 
@@ -43,6 +44,7 @@ export const EventPayloads = {
   }),
   'post.failed': z.object({ error: ErrorInfo }),
   'post.cancelled': z.object({}),
+  'copy.failed': z.object({ error: ErrorInfo }),
   'outline.updated': z.object({ topic: z.string(), pages: z.array(PageView) }),
   'page.selected': z.object({
     index: z.number().int(),

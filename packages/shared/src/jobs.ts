@@ -19,6 +19,29 @@ export const PageJobData = z.object({
 });
 export type PageJobData = z.infer<typeof PageJobData>;
 
+/** The post events delivered to webhooks (../shared/API.md, "Webhooks"): the terminal ones. */
+export const WEBHOOK_EVENTS = ['post.completed', 'post.failed', 'post.cancelled'] as const;
+export type WebhookEventName = (typeof WEBHOOK_EVENTS)[number];
+
+/** Payload of a webhook delivery job: ids and the event; the worker re-reads the post before each attempt. */
+export const WebhookJobData = z.object({
+  deliveryId: z.string(),
+  postId: z.string(),
+  tenant: z.string(),
+  url: z.string(),
+  event: z.object({ id: z.string(), name: z.enum(WEBHOOK_EVENTS), data: z.unknown() }),
+  requestId: z.string().optional(),
+});
+export type WebhookJobData = z.infer<typeof WebhookJobData>;
+
+/** Payload of `copy.generate`. */
+export const CopyJobData = z.object({
+  postId: z.string(),
+  attempt: z.number().int(),
+  requestId: z.string().optional(),
+});
+export type CopyJobData = z.infer<typeof CopyJobData>;
+
 const keepJobs = {
   removeOnComplete: { age: 24 * 3600, count: 10_000 },
   removeOnFail: { age: 7 * 24 * 3600 },
@@ -44,6 +67,28 @@ export const jobs = {
     defaultJobOptions: {
       attempts: 3,
       backoff: { type: 'exponential', delay: 3_000, jitter: 0.5 },
+      ...keepJobs,
+    },
+  },
+  webhook: {
+    queue: 'webhook',
+    name: 'webhook.deliver',
+    schema: WebhookJobData,
+    // About a day of retries: 10 s, 20 s, 40 s … capped by the attempts.
+    defaultJobOptions: {
+      attempts: 12,
+      backoff: { type: 'exponential', delay: 10_000, jitter: 0.2 },
+      ...keepJobs,
+    },
+  },
+  copy: {
+    /** Copy is a text job: it runs on the outline queue's worker process, in its own queue. */
+    queue: 'copy',
+    name: 'copy.generate',
+    schema: CopyJobData,
+    defaultJobOptions: {
+      attempts: 3,
+      backoff: { type: 'exponential', delay: 2_000, jitter: 0.5 },
       ...keepJobs,
     },
   },

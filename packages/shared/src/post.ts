@@ -108,6 +108,17 @@ export type PageRecord = z.infer<typeof PageRecord>;
 export const ReferenceImageRecord = z.object({ key: z.string(), mimeType: z.string() });
 export type ReferenceImageRecord = z.infer<typeof ReferenceImageRecord>;
 
+export const CopyStatus = z.enum(['none', 'queued', 'writing', 'completed', 'failed']);
+export type CopyStatus = z.infer<typeof CopyStatus>;
+
+/** Where the post's copy generation stands (the copy itself is `copy`). */
+export const CopyState = z.object({
+  status: CopyStatus,
+  attempt: z.number().int(),
+  error: ErrorInfo.nullable(),
+});
+export type CopyState = z.infer<typeof CopyState>;
+
 export const PostRecord = z.object({
   id: z.string(),
   tenant: z.string(),
@@ -123,6 +134,7 @@ export const PostRecord = z.object({
   referenceImages: z.array(ReferenceImageRecord),
   pages: z.array(PageRecord),
   copy: Copy.nullable(),
+  copyState: CopyState.default({ status: 'none', attempt: 0, error: null }),
   usage: Usage,
   estimate: Estimate.nullable(),
   error: ErrorInfo.nullable(),
@@ -171,6 +183,8 @@ export const PostView = z.object({
   referenceImages: z.array(z.object({ url: z.string(), mimeType: z.string() })),
   pages: z.array(PageView),
   copy: Copy.nullable(),
+  copyStatus: CopyStatus,
+  copyError: ErrorInfo.nullable(),
   usage: Usage,
   estimate: Estimate.nullable(),
   error: ErrorInfo.nullable(),
@@ -231,6 +245,8 @@ export function toPostView(post: PostRecord): PostView {
     })),
     pages: post.pages.map((p, i) => toPageView(post.id, p, i)),
     copy: post.copy,
+    copyStatus: post.copyState.status,
+    copyError: post.copyState.error,
     usage: post.usage,
     estimate: post.estimate,
     error: post.error,

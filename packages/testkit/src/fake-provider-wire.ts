@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { setImmediate as nextTick } from 'node:timers/promises';
-import type { RecordedRequest } from './fake-provider.js';
+import { googleError, validateGemini } from './fake-provider-gemini.js';
+import type { RecordedRequest } from './fake-provider-types.js';
 import { decodePng, encodePng } from './png.js';
 
 /** The OpenAI error envelope; `type`/`code` follow what api.openai.com sends for each status. */
@@ -40,17 +41,39 @@ export const DEFAULT_CHAT_TEXT = [
   '[总结]\n早餐吃好，一天都有精神！\n收藏这份清单，明天就试试吧～\n#早餐 #快手菜 #健康饮食',
 ].join('\n<page>\n');
 
-export type Endpoint = 'chat' | 'generations' | 'edits';
+export type Endpoint = 'chat' | 'generations' | 'edits' | 'models' | 'gemini-generate' | 'gemini-model';
 
 const SUFFIXES: Array<[string, Endpoint]> = [
   ['/chat/completions', 'chat'],
   ['/images/generations', 'generations'],
   ['/images/edits', 'edits'],
+  ['/models', 'models'],
 ];
 
-// Providers mount the OpenAI API under different prefixes (/v1, /api/v3, none), so endpoints match by suffix.
+// Providers mount the OpenAI API under different prefixes (/v1, /api/v3, none), so endpoints match by suffix;
+// Gemini's are `…/models/<model>:generateContent` and `…/models/<model>`.
 export function endpointOf(path: string): Endpoint | null {
-  return SUFFIXES.find(([suffix]) => path.endsWith(suffix))?.[1] ?? null;
+  if (/\/models\/[^/]+:generateContent$/.test(path)) return 'gemini-generate';
+  const suffix = SUFFIXES.find(([s]) => path.endsWith(s))?.[1];
+  if (suffix) return suffix;
+  return /\/models\/[^/:]+$/.test(path) ? 'gemini-model' : null;
+}
+
+export const isGemini = (endpoint: Endpoint | null): boolean =>
+  endpoint === 'gemini-generate' || endpoint === 'gemini-model';
+
+const METHODS: Record<Endpoint, string> = {
+  chat: 'POST',
+  generations: 'POST',
+  edits: 'POST',
+  models: 'GET',
+  'gemini-generate': 'POST',
+  'gemini-model': 'GET',
+};
+
+/** The error body of an endpoint's own API: Google's envelope on Gemini endpoints, OpenAI's elsewhere. */
+export function errorBody(endpoint: Endpoint | null, status: number, message?: string): object {
+  return isGemini(endpoint) ? googleError(status, message) : openAiError(status, message);
 }
 
 /** Checks the fields the real API rejects a request without, so a broken client fails here as it would there. */
@@ -65,6 +88,8 @@ function validate(
     }
     return null;
   }
+  if (endpoint === 'gemini-generate') return validateGemini(rec);
+  if (endpoint === 'models' || endpoint === 'gemini-model') return null;
   const prompt = endpoint === 'generations' ? rec.json?.prompt : rec.fields?.prompt?.[0];
   if (typeof prompt !== 'string' || prompt === '') return "Missing required parameter: 'prompt'.";
   if (endpoint === 'edits' && !rec.files?.some((f) => f.field === 'image' || f.field === 'image[]')) {
@@ -74,27 +99,41 @@ function validate(
 }
 
 /**
- * The error the real API answers before doing any work: missing key (401), unknown URL (404), unparseable body or
- * missing required field (400); null when the request may proceed.
+ * The error the real API answers before doing any work: missing key (401, or Google's 403), unknown URL or method
+ * (404), unparseable body or missing required field (400); null when the request may proceed.
  */
 export function refuse(
-  authorization: string | undefined,
+  headers: IncomingMessage['headers'],
+  query: URLSearchParams,
   endpoint: Endpoint | null,
   rec: RecordedRequest,
   invalidBody: string | undefined,
-): { status: number; body: OpenAiErrorBody } | null {
-  if (!authorization || !/^Bearer\s+\S+/i.test(authorization)) {
+): { status: number; body: object } | null {
+  if (isGemini(endpoint)) {
+    // Gemini takes the key in x-goog-api-key (or ?key=), never as a bearer token.
+    if (!headers['x-goog-api-key'] && !query.get('key')) return { status: 403, body: googleError(403) };
+  } else if (!headers.authorization || !/^Bearer\s+\S+/i.test(headers.authorization)) {
     const message =
       "You didn't provide an API key. You need to provide your API key in an Authorization header.";
     return { status: 401, body: openAiError(401, message) };
   }
-  if (!endpoint || rec.method !== 'POST') {
+  if (!endpoint || rec.method !== METHODS[endpoint]) {
+    if (isGemini(endpoint)) return { status: 404, body: googleError(404) };
     const error = { message: `Invalid URL (${rec.method} ${rec.path})`, type: 'invalid_request_error' };
     return { status: 404, body: { error: { ...error, param: null, code: null } } };
   }
   const problem = invalidBody ?? validate(endpoint, rec);
-  return problem ? { status: 400, body: openAiError(400, problem) } : null;
+  return problem ? { status: 400, body: errorBody(endpoint, 400, problem) } : null;
 }
+
+const MALFORMED: Record<Endpoint, string> = {
+  chat: '{"id":"chatcmpl-broken","choices":[{"message":{"content":"半',
+  generations: '{"data":[{"b64',
+  edits: '{"data":[{"b64',
+  models: '{"object":"list","data":[{"id":"gpt',
+  'gemini-generate': '{"candidates":[{"content":{"parts":[{"text":"半',
+  'gemini-model': '{"name":"models/',
+};
 
 /** A 200 whose body is cut mid-JSON, in the format (SSE or JSON) the client expects. */
 export function sendMalformed(res: ServerResponse, endpoint: Endpoint, stream: boolean): void {
@@ -103,10 +142,8 @@ export function sendMalformed(res: ServerResponse, endpoint: Endpoint, stream: b
     res.end('data: {"id":"chatcmpl-broken","choices":[{"delta":{"content":"半\n\ndata: [DONE]\n\n');
     return;
   }
-  const body =
-    endpoint === 'chat' ? '{"id":"chatcmpl-broken","choices":[{"message":{"content":"半' : '{"data":[{"b64';
   res.writeHead(200, { 'content-type': 'application/json' });
-  res.end(body);
+  res.end(MALFORMED[endpoint]);
 }
 
 export interface ParsedBody {

@@ -2,13 +2,29 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import {
-  type ChatAnswer,
+  type Answer,
+  type AnswerDeps,
+  chatAnswerOf,
+  chatImageAnswer,
+  geminiAnswer,
+  imagesAnswer,
+  policyAnswer,
+  rateLimitAnswer,
+} from './fake-provider-answers.js';
+import { geminiModel, wantsImage } from './fake-provider-gemini.js';
+import { type ChatImageShape, DEFAULT_MODELS, modelList } from './fake-provider-images.js';
+import type {
+  FakeBehavior,
+  FakeProvider,
+  FakeProviderOptions,
+  RecordedRequest,
+} from './fake-provider-types.js';
+import {
   chatCompletion,
-  chatUsage,
   DEFAULT_CHAT_TEXT,
   type Endpoint,
   endpointOf,
-  fakeImage,
+  errorBody,
   openAiError,
   parseBody,
   readRaw,
@@ -18,53 +34,21 @@ import {
   streamChat,
 } from './fake-provider-wire.js';
 
+export { googleError, googleKeyInvalid } from './fake-provider-gemini.js';
+export {
+  CHAT_IMAGE_SHAPES,
+  CHAT_REFUSAL,
+  type ChatImageShape,
+  DEFAULT_MODELS,
+  DEFAULT_TEXT_ONLY,
+} from './fake-provider-images.js';
+export type {
+  FakeBehavior,
+  FakeProvider,
+  FakeProviderOptions,
+  RecordedRequest,
+} from './fake-provider-types.js';
 export { DEFAULT_CHAT_TEXT, decodeFakeImage, openAiError } from './fake-provider-wire.js';
-
-export type FakeBehavior =
-  | { kind: 'ok' }
-  | { kind: 'status'; status: number; body?: unknown; headers?: Record<string, string> }
-  | { kind: 'rate-limit'; retryAfter: string }
-  | { kind: 'hang' }
-  | { kind: 'malformed' }
-  | { kind: 'truncated-image' }
-  | { kind: 'delay'; ms: number };
-
-export interface RecordedRequest {
-  id: number;
-  method: string;
-  path: string;
-  headers: Record<string, string | string[] | undefined>;
-  // biome-ignore lint/suspicious/noExplicitAny: tests poke into arbitrary request bodies
-  json?: any;
-  fields?: Record<string, string[]>;
-  files?: Array<{ field: string; filename: string; mimeType: string; data: Buffer }>;
-  startedAt: number;
-  endedAt?: number;
-  /** `image` is the first image answered; `images` all of them when the request asked for `n > 1`. */
-  response?: { status: number; image?: Buffer; images?: Buffer[] };
-}
-
-export interface FakeProviderOptions {
-  latencyMs?: number;
-  chatText?: (req: RecordedRequest) => string;
-  imageResponseFormat?: 'b64_json' | 'url';
-}
-
-export interface FakeProvider {
-  url: string;
-  requests: RecordedRequest[];
-  inflight: number;
-  maxInflight: number;
-  imageInflight: number;
-  maxImageInflight: number;
-  enqueue(path: string, ...behaviors: FakeBehavior[]): void;
-  setLatency(ms: number): void;
-  hold(): void;
-  release(): void;
-  waitForRequests(n: number, timeoutMs?: number): Promise<void>;
-  reset(): void;
-  close(): Promise<void>;
-}
 
 interface Waiter {
   n: number;
@@ -163,22 +147,26 @@ class FakeProviderServer implements FakeProvider {
     await closed;
   }
 
-  private track(endpoint: Endpoint | null, rec: RecordedRequest, res: ServerResponse): void {
-    const isImage = endpoint === 'generations' || endpoint === 'edits';
+  private track(rec: RecordedRequest, res: ServerResponse): void {
     const generation = this.generation;
     this.inflight++;
     this.maxInflight = Math.max(this.maxInflight, this.inflight);
-    if (isImage) {
-      this.imageInflight++;
-      this.maxImageInflight = Math.max(this.maxImageInflight, this.imageInflight);
-    }
     // 'close' on the response fires both after a normal end and when the client aborts; the request's own 'close'
     // fires as soon as its body is read, so it would miss a hung request's abort.
     res.once('close', () => {
       rec.endedAt = Date.now();
-      if (generation !== this.generation) return;
-      this.inflight--;
-      if (isImage) this.imageInflight--;
+      if (generation === this.generation) this.inflight--;
+    });
+  }
+
+  // Whether a request draws is known only once its body is read (Gemini and chat serve text and images alike).
+  private trackImage(res: ServerResponse): void {
+    if (res.closed) return;
+    const generation = this.generation;
+    this.imageInflight++;
+    this.maxImageInflight = Math.max(this.maxImageInflight, this.imageInflight);
+    res.once('close', () => {
+      if (generation === this.generation) this.imageInflight--;
     });
   }
 
@@ -190,7 +178,7 @@ class FakeProviderServer implements FakeProvider {
   }
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const path = (req.url ?? '/').split('?')[0] ?? '/';
+    const [path = '/', search = ''] = (req.url ?? '/').split('?');
     if (req.method === 'GET' && path.startsWith('/files/')) return this.serveFile(path, res);
     const endpoint = endpointOf(path);
     const rec: RecordedRequest = {
@@ -201,16 +189,30 @@ class FakeProviderServer implements FakeProvider {
       startedAt: Date.now(),
     };
     res.setHeader('x-request-id', `req_fake_${rec.id}`);
-    this.track(endpoint, rec, res);
+    this.track(rec, res);
     const raw = await readRaw(req);
     if (!raw) return;
     const { invalid, ...body } = await parseBody(req.headers['content-type'] ?? '', raw);
     Object.assign(rec, body);
     this.record(rec);
-    const refusal = refuse(req.headers.authorization, endpoint, rec, invalid);
+    const refusal = refuse(req.headers, new URLSearchParams(search), endpoint, rec, invalid);
     if (refusal) return this.reply(res, rec, refusal.status, refusal.body);
     if (!endpoint) return; // refuse() already answered every request to an unknown path
-    await this.perform(this.queues.get(endpoint)?.shift() ?? { kind: 'ok' }, endpoint, rec, res);
+    const behavior = this.queues.get(endpoint)?.shift() ?? { kind: 'ok' };
+    if (this.drawing(endpoint, rec, behavior)) this.trackImage(res);
+    await this.perform(behavior, endpoint, rec, res);
+  }
+
+  private drawing(endpoint: Endpoint, rec: RecordedRequest, behavior: FakeBehavior): boolean {
+    if (endpoint === 'generations' || endpoint === 'edits') return true;
+    if (endpoint === 'gemini-generate') return wantsImage(rec);
+    return endpoint === 'chat' && this.chatShape(rec, behavior) !== null;
+  }
+
+  private chatShape(rec: RecordedRequest, behavior: FakeBehavior): ChatImageShape | null {
+    if (behavior.kind === 'image-shape') return behavior.shape;
+    const option = this.options.chatImageShape;
+    return (typeof option === 'function' ? option(rec) : option) ?? null;
   }
 
   private reply(
@@ -224,6 +226,12 @@ class FakeProviderServer implements FakeProvider {
     sendBody(res, status, body, headers);
   }
 
+  private send(res: ServerResponse, rec: RecordedRequest, answer: Answer): void {
+    const { status, body, headers, image, images } = answer;
+    rec.response = { status, ...(image ? { image } : {}), ...(images ? { images } : {}) };
+    sendBody(res, status, body, headers);
+  }
+
   private async perform(
     behavior: FakeBehavior,
     endpoint: Endpoint,
@@ -233,62 +241,61 @@ class FakeProviderServer implements FakeProvider {
     switch (behavior.kind) {
       case 'hang':
         return; // track() settles the counters once the client gives up
-      case 'status':
-        return this.reply(
-          res,
-          rec,
-          behavior.status,
-          behavior.body ?? openAiError(behavior.status),
-          behavior.headers,
-        );
+      case 'status': {
+        const body = behavior.body ?? errorBody(endpoint, behavior.status);
+        return this.reply(res, rec, behavior.status, body, behavior.headers);
+      }
       case 'rate-limit':
-        return this.reply(res, rec, 429, openAiError(429), { 'retry-after': behavior.retryAfter });
+        return this.send(res, rec, rateLimitAnswer(endpoint, behavior.retryAfter));
       case 'malformed':
         rec.response = { status: 200 };
         return sendMalformed(res, endpoint, rec.json?.stream === true);
+      case 'policy':
+        return this.send(res, rec, policyAnswer(endpoint, rec, behavior));
       case 'delay':
         await sleep(behavior.ms);
-        return this.answer(endpoint, rec, res, false);
+        return this.answer(endpoint, rec, res, behavior);
       case 'truncated-image':
+      case 'image-shape':
       case 'ok':
         if (this.latencyMs > 0) await sleep(this.latencyMs);
-        return this.answer(endpoint, rec, res, behavior.kind === 'truncated-image');
+        return this.answer(endpoint, rec, res, behavior);
     }
   }
 
-  private async answer(endpoint: Endpoint, rec: RecordedRequest, res: ServerResponse, truncate: boolean) {
+  private async answer(
+    endpoint: Endpoint,
+    rec: RecordedRequest,
+    res: ServerResponse,
+    behavior: FakeBehavior,
+  ) {
     while (this.gate) await this.gate.promise;
     if (res.destroyed) return;
-    if (endpoint === 'chat') return this.answerChat(rec, res);
-    return this.answerImages(rec, res, truncate);
+    const truncate = behavior.kind === 'truncated-image';
+    const shaped = behavior.kind === 'image-shape' ? behavior : null;
+    const deps: AnswerDeps = { options: this.options, storeFile: (png) => this.storeFile(png) };
+    switch (endpoint) {
+      case 'chat': {
+        const shape = this.chatShape(rec, behavior);
+        if (!shape) return this.answerChat(rec, res);
+        return this.send(res, rec, chatImageAnswer(rec, shape, truncate, shaped?.text, deps));
+      }
+      case 'models':
+        return this.reply(res, rec, 200, modelList(this.options.models ?? DEFAULT_MODELS));
+      case 'gemini-model':
+        return this.reply(res, rec, 200, geminiModel(rec.path));
+      case 'gemini-generate':
+        return this.send(res, rec, geminiAnswer(rec, truncate, shaped, deps));
+      default:
+        return this.send(res, rec, imagesAnswer(rec, truncate, deps));
+    }
   }
 
   private async answerChat(rec: RecordedRequest, res: ServerResponse): Promise<void> {
-    const content = this.options.chatText?.(rec) ?? DEFAULT_CHAT_TEXT;
-    const answer: ChatAnswer = {
-      id: `chatcmpl-fake${rec.id}`,
-      model: String(rec.json.model),
-      content,
-      usage: chatUsage(rec.json.messages, content),
-    };
+    const answer = chatAnswerOf(rec, this.options.chatText?.(rec) ?? DEFAULT_CHAT_TEXT);
     if (rec.json.stream !== true) return this.reply(res, rec, 200, chatCompletion(answer));
     rec.response = { status: 200 };
     await streamChat(res, answer, rec.json.stream_options?.include_usage === true);
-  }
-
-  private answerImages(rec: RecordedRequest, res: ServerResponse, truncate: boolean): void {
-    const n = Math.min(10, Math.max(1, Number(rec.json?.n ?? rec.fields?.n?.[0] ?? 1) || 1));
-    const images = Array.from({ length: n }, (_, i) => {
-      const png = fakeImage(rec.id, i);
-      return truncate ? png.subarray(0, Math.floor(png.length / 2)) : png;
-    });
-    const requested = rec.json?.response_format ?? rec.fields?.response_format?.[0];
-    const format = this.options.imageResponseFormat ?? (requested === 'url' ? 'url' : 'b64_json');
-    const data = images.map((png) =>
-      format === 'url' ? { url: this.storeFile(png) } : { b64_json: png.toString('base64') },
-    );
-    rec.response = { status: 200, image: images[0]!, ...(n > 1 ? { images } : {}) };
-    sendBody(res, 200, { created: Math.floor(Date.now() / 1000), data });
   }
 
   private storeFile(png: Buffer): string {

@@ -1,8 +1,7 @@
-import { Readable } from 'node:stream';
-import { finished } from 'node:stream/promises';
+import { PassThrough, pipeline, Readable } from 'node:stream';
 import type { Storage } from '@inkpost/core';
 import { extensionForMime, type PageRecord, type PostRecord } from '@inkpost/shared';
-import { ZipFile } from 'yazl';
+import { ZipArchive } from 'archiver';
 
 /** One file of a post's archive; `open` resolves null when the object is gone, so the entry is left out. */
 export interface ArchiveEntrySource {
@@ -68,55 +67,65 @@ function entryDate(iso: string): Date {
 }
 
 /**
- * The post as a ZIP, streamed: objects are opened one at a time, only once the previous entry's data has been
- * read, and piped through, so memory stays bounded whatever the number and size of the images.
+ * The post as a ZIP, streamed: each object is opened only once the previous entry is in the archive, and piped
+ * through, so memory stays bounded whatever the number and size of the images.
  */
 export function streamArchive(post: PostRecord, storage: Storage): Readable {
-  const zip = new ZipFile();
-  // yazl's output is a PassThrough; its typings only promise the NodeJS.ReadableStream interface.
-  const output = zip.outputStream as Readable;
-  zip.on('error', (err: Error) => output.destroy(err));
+  // archiver buffers up to 1 MB per stream stage by default (several MB per download); 64 KB keeps a download
+  // to a few hundred KB in flight and is still large enough for S3-sized reads.
+  const archive = new ZipArchive({ highWaterMark: 64 * 1024 });
+  // A core PassThrough in front of archiver's userland stream: callers get a real `Readable`, and pipeline()
+  // carries errors out to the caller and a gone client back in to the archive.
+  const output = new PassThrough();
+  pipeline(archive, output, () => {});
   // Every entry gets the post's timestamp, so the same post always yields the same bytes.
-  const mtime = entryDate(post.updatedAt);
-  pumpEntries(zip, output, archiveEntries(post, storage), mtime).then(
+  const date = entryDate(post.updatedAt);
+  appendEntries(archive, archiveEntries(post, storage), date).then(
     () => {
-      if (!output.destroyed) zip.end();
+      // finalize() also rejects with an error the archive emits, which pipeline() has already passed on.
+      if (!archive.destroyed) archive.finalize().catch(() => {});
     },
     (err: unknown) => output.destroy(err instanceof Error ? err : new Error(String(err))),
   );
   return output;
 }
 
-async function pumpEntries(
-  zip: ZipFile,
-  output: Readable,
-  sources: ArchiveEntrySource[],
-  mtime: Date,
-): Promise<void> {
+async function appendEntries(archive: ZipArchive, sources: ArchiveEntrySource[], date: Date): Promise<void> {
   for (const source of sources) {
-    if (output.destroyed) return;
+    if (archive.destroyed) return;
     const body = await source.open();
     if (!body) continue; // deleted since the post was read: a partial archive beats none
-    if (output.destroyed) {
+    if (archive.destroyed) {
       body.destroy();
       return;
     }
-    zip.addReadStream(body, source.name, { mtime, compress: shouldDeflate(source.name) });
-    await untilRead(body, output);
+    const appended = untilAppended(archive, body);
+    archive.append(body, { name: source.name, date, store: !shouldDeflate(source.name) });
+    await appended;
   }
 }
 
 /**
- * Resolves once yazl has read the whole object, rejects when the object's stream fails. yazl does not watch
- * its input for errors (it would just stall), hence the wait here. When the client goes away the object's stream
- * is destroyed, so an S3 socket is not left open.
+ * Resolves once archiver has written the entry; rejects when the object's stream fails, which archiver does not
+ * watch (it would just stall). When the archive is torn down (the client went away) the object's stream is
+ * destroyed, so an S3 socket is not left open.
  */
-async function untilRead(body: Readable, output: Readable): Promise<void> {
-  const abort = () => body.destroy();
-  output.once('close', abort);
-  try {
-    await finished(body);
-  } finally {
-    output.off('close', abort);
-  }
+function untilAppended(archive: ZipArchive, body: Readable): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const settle = (err?: Error) => {
+      archive.off('entry', onEntry);
+      archive.off('close', onClose);
+      body.off('error', settle);
+      if (err) reject(err);
+      else resolve();
+    };
+    const onEntry = () => settle();
+    const onClose = () => {
+      body.destroy();
+      settle(new Error('archive closed before the entry was written'));
+    };
+    archive.on('entry', onEntry);
+    archive.on('close', onClose);
+    body.on('error', settle);
+  });
 }

@@ -1,6 +1,7 @@
 import {
   createRedis,
   createStorage,
+  installCommitHooks,
   type Logger,
   ManifestWriter,
   PostStore,
@@ -8,6 +9,7 @@ import {
   redactUrl,
   type Storage,
   waitForRedis,
+  webhookUrlResolver,
 } from '@inkpost/core';
 import {
   type ApiEnv,
@@ -69,7 +71,7 @@ export async function createApiContext(
   await storage.ensureReady();
   const hub = new EventHub(subscriber, store, log);
   const manifests = new ManifestWriter(store, storage, log);
-  store.onCommit = (post) => manifests.schedule(post.id);
+  installCommitHooks(store, { manifests, queues, webhookUrlFor: webhookUrlResolver(env), log });
   return {
     env,
     log,

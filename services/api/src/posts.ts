@@ -1,21 +1,26 @@
 import {
+  assertPublicUrl,
   cancelGeneration,
   editPost,
   failedPages,
   newPageRecord,
   publishCancel,
+  requestCopy,
   StaleRevisionError,
   selectVersion,
   startGeneration,
+  WebhookUrlError,
 } from '@inkpost/core';
 import {
   type CreatePostBody,
+  jobs,
   type ListPostsQuery,
   newPageId,
   newPostId,
   type PatchPostBody,
   type PostEvent,
   type PostRecord,
+  parseTenantMap,
   postEvent,
   storageKeys,
 } from '@inkpost/shared';
@@ -43,6 +48,7 @@ export async function createPost(
 ): Promise<PostRecord> {
   checkProvider('text', ctx.textProviders.providers, body.textProvider);
   checkProvider('image', ctx.imageProviders.providers, body.imageProvider);
+  if (body.webhookUrl) await checkWebhookUrl(ctx, tenant, body.webhookUrl);
   const id = newPostId();
   const referenceImages = await storeReferenceImages(ctx.storage, id, body.referenceImages ?? []);
   const now = new Date().toISOString();
@@ -62,6 +68,7 @@ export async function createPost(
     referenceImages,
     pages,
     copy: null,
+    copyState: { status: 'none', attempt: 0, error: null },
     usage: {
       textTokensIn: 0,
       textTokensOut: 0,
@@ -114,6 +121,49 @@ async function enqueueOrFail(ctx: ApiContext, post: PostRecord, enqueue: () => P
       .catch(() => {});
     throw new HttpError(503, 'unavailable', 'The job queue is unavailable right now; try again shortly.');
   }
+}
+
+/** A webhook needs a signing secret and, unless allowed, a public address (never the internal network). */
+async function checkWebhookUrl(ctx: ApiContext, tenant: string, url: string): Promise<void> {
+  const secrets = parseTenantMap('WEBHOOK_SECRETS', ctx.env.WEBHOOK_SECRETS);
+  if (!secrets.get(tenant) && !ctx.env.WEBHOOK_SECRET) {
+    throw new HttpError(
+      400,
+      'webhooks_not_configured',
+      'webhookUrl needs WEBHOOK_SECRET set on the server to sign deliveries.',
+    );
+  }
+  try {
+    await assertPublicUrl(url, { allowPrivate: ctx.env.WEBHOOK_ALLOW_PRIVATE });
+  } catch (err) {
+    if (err instanceof WebhookUrlError)
+      throw new HttpError(400, 'invalid_webhook_url', `webhookUrl: ${err.message}`);
+    throw err;
+  }
+}
+
+/** Queues copy (titles, body, tags) for the post; asking again while it is being written queues nothing. */
+export async function requestPostCopy(
+  ctx: ApiContext,
+  tenant: string,
+  id: string,
+  requestId: string,
+): Promise<PostRecord> {
+  await getOwnedPost(ctx, tenant, id);
+  const outcome = await ctx.store.update(id, (post) => requestCopy(post));
+  if (outcome.value?.queued) {
+    await ctx.queues
+      .get(jobs.copy.queue)
+      .add(
+        jobs.copy.name,
+        jobs.copy.schema.parse({ postId: id, attempt: outcome.value.attempt, requestId }),
+        {
+          ...jobs.copy.defaultJobOptions,
+          jobId: `copy-${id}-a${outcome.value.attempt}`,
+        },
+      );
+  }
+  return outcome.post;
 }
 
 /** The post if it exists and belongs to the tenant; otherwise 404 (another tenant's post does not exist for it). */

@@ -1,4 +1,4 @@
-import { createLogger, createStorage } from '@inkpost/core';
+import { createLogger, createStorage, webhookUrlResolver } from '@inkpost/core';
 import { ConfigError, ImageWorkerEnv, loadImageProviders, parseEnv } from '@inkpost/shared';
 import { startImageWorker } from './worker.js';
 
@@ -28,6 +28,7 @@ async function main(): Promise<void> {
     keyPrefix: env.KEY_PREFIX,
     lockMs: env.JOB_LOCK_MS,
     retryBackoffMs: env.RETRY_BACKOFF_MS,
+    webhookUrlFor: webhookUrlResolver(env),
     stalledIntervalMs: env.STALLED_INTERVAL_MS,
     storage,
     imageProviders,

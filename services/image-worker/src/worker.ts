@@ -1,5 +1,6 @@
 import {
   createRedis,
+  installCommitHooks,
   keySpace,
   type Logger,
   ManifestWriter,
@@ -9,7 +10,13 @@ import {
   subscribeControl,
 } from '@inkpost/core';
 import { createImageProvider, type ImageProvider } from '@inkpost/providers';
-import { type ImageProviderConfig, jobs, PageJobData, type ProvidersConfig } from '@inkpost/shared';
+import {
+  type ImageProviderConfig,
+  jobs,
+  PageJobData,
+  type PostRecord,
+  type ProvidersConfig,
+} from '@inkpost/shared';
 import { type Job, Worker } from 'bullmq';
 import { fail, RateLimited, type RenderDeps, renderPage } from './processors/render-page.js';
 
@@ -22,6 +29,8 @@ export interface ImageWorkerOptions {
   lockMs?: number;
   retryBackoffMs?: number;
   stalledIntervalMs?: number;
+  /** Where a post's webhooks go (its own URL or its tenant's default). */
+  webhookUrlFor?: (post: PostRecord) => string | null;
   /** Only these providers' queues (default: all configured). */
   only?: string[];
 }
@@ -38,9 +47,14 @@ export async function startImageWorker(
   redis.on('error', (err) => opts.log.warn({ err: err.message }, 'redis connection error'));
   const store = new PostStore(redis, opts.keyPrefix);
   const manifests = new ManifestWriter(store, opts.storage, opts.log);
-  store.onCommit = (post) => manifests.schedule(post.id);
   const onQueueError = (err: Error, queue: string) => opts.log.error({ err, queue }, 'queue error');
   const queues = new Queues(redis, opts.keyPrefix, onQueueError, opts.retryBackoffMs);
+  installCommitHooks(store, {
+    manifests,
+    queues,
+    webhookUrlFor: opts.webhookUrlFor ?? (() => null),
+    log: opts.log,
+  });
   const providers = new Map<string, ImageProvider>();
   for (const [name, config] of opts.imageProviders.providers)
     providers.set(name, createImageProvider(config));

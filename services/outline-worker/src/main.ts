@@ -1,11 +1,14 @@
-import { createLogger, createStorage } from '@inkpost/core';
+import { readFileSync } from 'node:fs';
+import { createLogger, createStorage, webhookSecretFor, webhookUrlResolver } from '@inkpost/core';
 import {
   ConfigError,
   loadImageProviders,
   loadTextProviders,
   OutlineWorkerEnv,
   parseEnv,
+  parseTenantMap,
 } from '@inkpost/shared';
+import { parse as parseYaml } from 'yaml';
 import { startOutlineWorker } from './worker.js';
 
 function loadConfig() {
@@ -17,7 +20,9 @@ function loadConfig() {
       process.env,
       env.HIGH_CONCURRENCY_DEFAULT,
     );
-    return { env, textProviders, imageProviders };
+    const templates = loadTemplates(env.COPY_TEMPLATES_FILE);
+    const webhookSecrets = parseTenantMap('WEBHOOK_SECRETS', env.WEBHOOK_SECRETS);
+    return { env, textProviders, imageProviders, templates, webhookSecrets };
   } catch (err) {
     if (!(err instanceof ConfigError)) throw err;
     process.stderr.write(`inkpost-outline-worker: ${err.message}\n`);
@@ -25,8 +30,20 @@ function loadConfig() {
   }
 }
 
+/** Per-tenant copy prompt templates: a YAML mapping of tenant to template text. */
+function loadTemplates(file: string | undefined): Map<string, string> {
+  if (!file) return new Map();
+  const parsed = parseYaml(readFileSync(file, 'utf8')) as unknown;
+  if (!parsed || typeof parsed !== 'object' || Object.values(parsed).some((v) => typeof v !== 'string')) {
+    throw new ConfigError(
+      'Invalid configuration: COPY_TEMPLATES_FILE: must map tenant names to template strings',
+    );
+  }
+  return new Map(Object.entries(parsed as Record<string, string>));
+}
+
 async function main(): Promise<void> {
-  const { env, textProviders, imageProviders } = loadConfig();
+  const { env, textProviders, imageProviders, templates, webhookSecrets } = loadConfig();
   const log = createLogger('outline-worker', env.LOG_LEVEL);
   const storage = createStorage(env);
   await storage.ensureReady();
@@ -41,6 +58,13 @@ async function main(): Promise<void> {
     textProviders,
     imageProviders,
     log,
+    webhookUrlFor: webhookUrlResolver(env),
+    webhook: {
+      secretFor: (tenant) => webhookSecretFor(tenant, webhookSecrets, env.WEBHOOK_SECRET ?? ''),
+      allowPrivate: env.WEBHOOK_ALLOW_PRIVATE,
+      timeoutMs: env.WEBHOOK_TIMEOUT_MS,
+    },
+    copyTemplateFor: (tenant) => templates.get(tenant),
   });
   log.info(
     { providers: [...textProviders.providers.keys()], active: textProviders.active },

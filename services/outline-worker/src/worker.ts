@@ -1,5 +1,6 @@
 import {
   createRedis,
+  installCommitHooks,
   keySpace,
   type Logger,
   ManifestWriter,
@@ -10,13 +11,19 @@ import {
 } from '@inkpost/core';
 import { createTextClient, type TextClient } from '@inkpost/providers';
 import {
+  CopyJobData,
   type ImageProviderConfig,
   jobs,
   OutlineJobData,
+  type PostRecord,
   type ProvidersConfig,
   type TextProviderConfig,
+  WebhookJobData,
 } from '@inkpost/shared';
-import { type Job, Worker } from 'bullmq';
+import { type Job, type Processor, Worker } from 'bullmq';
+import type { Redis } from 'ioredis';
+import { deliverWebhook, type WebhookDeps } from './processors/deliver-webhook.js';
+import { copyJobFailed, generateCopy } from './processors/generate-copy.js';
 import { generateOutline, type OutlineDeps, outlineJobFailed } from './processors/generate-outline.js';
 
 export interface OutlineWorkerOptions {
@@ -30,78 +37,158 @@ export interface OutlineWorkerOptions {
   lockMs?: number;
   retryBackoffMs?: number;
   stalledIntervalMs?: number;
+  /** Where a post's webhooks go (its own URL or its tenant's default). */
+  webhookUrlFor?: (post: PostRecord) => string | null;
+  webhook?: Pick<WebhookDeps, 'secretFor' | 'allowPrivate' | 'timeoutMs'>;
+  copyTemplateFor?: (tenant: string) => string | undefined;
 }
 
-/** The outline worker: a BullMQ Worker on the `outline` queue plus what its processor needs. */
+/**
+ * The text worker process: BullMQ Workers on the `outline`, `copy` and `webhook` queues, sharing one store,
+ * one set of text clients and one control subscription (cancel).
+ */
 export async function startOutlineWorker(
   opts: OutlineWorkerOptions,
-): Promise<{ worker: Worker; close: () => Promise<void> }> {
-  const redis = createRedis(opts.redisUrl, 'worker', 'inkpost-outline');
+): Promise<{ workers: Worker[]; close: () => Promise<void> }> {
+  const redis = createRedis(opts.redisUrl, 'worker', 'inkpost-text');
   redis.on('error', (err) => opts.log.warn({ err: err.message }, 'redis connection error'));
   const store = new PostStore(redis, opts.keyPrefix);
+  const queues = new Queues(
+    redis,
+    opts.keyPrefix,
+    (err, queue) => opts.log.error({ err, queue }, 'queue error'),
+    opts.retryBackoffMs,
+  );
   const manifests = new ManifestWriter(store, opts.storage, opts.log);
-  store.onCommit = (post) => manifests.schedule(post.id);
-  const onQueueError = (err: Error, queue: string) => opts.log.error({ err, queue }, 'queue error');
-  const queues = new Queues(redis, opts.keyPrefix, onQueueError, opts.retryBackoffMs);
+  installCommitHooks(store, {
+    manifests,
+    queues,
+    webhookUrlFor: opts.webhookUrlFor ?? (() => null),
+    log: opts.log,
+  });
   const clients = new Map<string, TextClient | null>();
-  const deps: OutlineDeps = {
+  const clientFor = (config: TextProviderConfig) => {
+    if (!clients.has(config.name)) clients.set(config.name, createTextClient(config));
+    return clients.get(config.name) ?? null;
+  };
+  const outlineDeps: OutlineDeps = {
     store,
     queues,
     storage: opts.storage,
     textProviders: opts.textProviders,
     log: opts.log,
     attemptsFor: (provider) => opts.imageProviders.providers.get(provider)?.maxAttempts ?? 3,
-    clientFor: (config) => {
-      if (!clients.has(config.name)) clients.set(config.name, createTextClient(config));
-      return clients.get(config.name) ?? null;
-    },
+    clientFor,
   };
-  // BullMQ does not close a connection it was handed; this one is quit in close().
-  const workerRedis = createRedis(opts.redisUrl, 'worker', 'inkpost-outline-worker');
-  const worker = new Worker(
-    jobs.outline.queue,
-    async (job: Job, _token?: string, signal?: AbortSignal) => {
-      const data = OutlineJobData.parse(job.data);
-      const log = opts.log.child({ postId: data.postId, requestId: data.requestId, jobId: job.id });
-      const outcome = await generateOutline(
-        data,
-        { attemptsMade: job.attemptsMade, maxAttempts: job.opts.attempts ?? 1, signal },
-        { ...deps, log },
-      );
-      log.info({ outcome }, 'outline job done');
-      return outcome;
-    },
-    {
-      connection: workerRedis,
+  const copyDeps = {
+    store,
+    textProviders: opts.textProviders,
+    clientFor,
+    templateFor: opts.copyTemplateFor ?? (() => undefined),
+    log: opts.log,
+  };
+  const webhookDeps: WebhookDeps = {
+    store,
+    log: opts.log,
+    secretFor: opts.webhook?.secretFor ?? (() => ''),
+    allowPrivate: opts.webhook?.allowPrivate ?? false,
+    timeoutMs: opts.webhook?.timeoutMs ?? 10_000,
+  };
+  const connections: Redis[] = [];
+  const start = (
+    queue: string,
+    processor: Processor,
+    concurrency: number,
+    onFinalFailure: (job: Job) => Promise<void>,
+  ) => {
+    // BullMQ does not close a connection it was handed; these are quit in close().
+    const connection = createRedis(opts.redisUrl, 'worker', `inkpost-${queue}-worker`);
+    connections.push(connection);
+    const worker = new Worker(queue, processor, {
+      connection,
       prefix: keySpace(opts.keyPrefix),
-      concurrency: opts.concurrency,
+      concurrency,
       lockDuration: opts.lockMs ?? 30_000,
       stalledInterval: opts.stalledIntervalMs ?? 30_000,
-    },
-  );
-  worker.on('error', (err) => opts.log.error({ err }, 'outline worker error'));
-  worker.on('failed', (job, err) => {
-    opts.log.warn({ jobId: job?.id, err: err.message }, 'outline job attempt failed');
-    // Covers what the processor could not: a job that failed for good outside it (e.g. stalled too often).
-    if (job && job.attemptsMade >= (job.opts.attempts ?? 1)) {
-      const data = OutlineJobData.safeParse(job.data);
-      if (data.success)
-        void outlineJobFailed(data.data, err, deps).catch((e) =>
-          opts.log.error({ err: e }, 'could not record failure'),
-        );
-    }
+    });
+    worker.on('error', (err) => opts.log.error({ err, queue }, 'worker error'));
+    worker.on('failed', (job, err) => {
+      opts.log.warn({ jobId: job?.id, queue, err: err.message }, 'job attempt failed');
+      // Covers jobs that failed for good outside their processor (e.g. stalled too often).
+      if (job && job.attemptsMade >= (job.opts.attempts ?? 1)) {
+        onFinalFailure(job).catch((e) => opts.log.error({ err: e, queue }, 'could not record a failure'));
+      }
+    });
+    return worker;
+  };
+  const attemptOf = (job: Job, signal?: AbortSignal) => ({
+    attemptsMade: job.attemptsMade,
+    maxAttempts: job.opts.attempts ?? 1,
+    signal,
   });
-  const control = createRedis(opts.redisUrl, 'subscriber', 'inkpost-outline-control');
+  const childLog = (job: Job, postId: string, requestId?: string) =>
+    opts.log.child({ postId, requestId, jobId: job.id });
+
+  const workers = [
+    start(
+      jobs.outline.queue,
+      async (job, _token, signal) => {
+        const data = OutlineJobData.parse(job.data);
+        const outcome = await generateOutline(data, attemptOf(job, signal), {
+          ...outlineDeps,
+          log: childLog(job, data.postId, data.requestId),
+        });
+        childLog(job, data.postId, data.requestId).info({ outcome }, 'outline job done');
+        return outcome;
+      },
+      opts.concurrency,
+      async (job) =>
+        outlineJobFailed(OutlineJobData.parse(job.data), new Error('failed repeatedly'), outlineDeps),
+    ),
+    start(
+      jobs.copy.queue,
+      async (job, _token, signal) => {
+        const data = CopyJobData.parse(job.data);
+        const outcome = await generateCopy(data, attemptOf(job, signal), {
+          ...copyDeps,
+          log: childLog(job, data.postId, data.requestId),
+        });
+        childLog(job, data.postId, data.requestId).info({ outcome }, 'copy job done');
+        return outcome;
+      },
+      opts.concurrency,
+      async (job) => copyJobFailed(CopyJobData.parse(job.data), copyDeps),
+    ),
+    start(
+      jobs.webhook.queue,
+      async (job) => {
+        const data = WebhookJobData.parse(job.data);
+        const outcome = await deliverWebhook(data, attemptOf(job), {
+          ...webhookDeps,
+          log: childLog(job, data.postId, data.requestId),
+        });
+        childLog(job, data.postId, data.requestId).info(
+          { outcome, event: data.event.name },
+          'webhook job done',
+        );
+        return outcome;
+      },
+      8,
+      async () => {},
+    ),
+  ];
+
+  const control = createRedis(opts.redisUrl, 'subscriber', 'inkpost-text-control');
   await subscribeControl(control, opts.keyPrefix, ({ jobIds }) => {
-    for (const id of jobIds) worker.cancelJob(id, 'cancelled');
+    for (const worker of workers) for (const id of jobIds) worker.cancelJob(id, 'cancelled');
   });
   return {
-    worker,
+    workers,
     async close() {
-      await worker.close();
+      await Promise.all(workers.map((w) => w.close()));
       await queues.close();
       await manifests.flush();
-      await Promise.allSettled([redis.quit(), workerRedis.quit(), control.quit()]);
+      await Promise.allSettled([redis.quit(), control.quit(), ...connections.map((c) => c.quit())]);
     },
   };
 }

@@ -29,6 +29,7 @@ let files = 0;
 function configFor(
   fields: Record<string, string | number | boolean> = {},
   baseUrl = fake.url,
+  extraYaml = '',
 ): ImageProviderConfig {
   const entry = {
     type: 'image_api',
@@ -41,7 +42,7 @@ function configFor(
     ([k, v]) => `    ${k}: ${typeof v === 'string' ? JSON.stringify(v) : v}`,
   );
   const file = join(dir, `image-${++files}.yaml`);
-  writeFileSync(file, ['active_provider: fake', 'providers:', '  fake:', ...lines, ''].join('\n'));
+  writeFileSync(file, ['active_provider: fake', 'providers:', '  fake:', ...lines, extraYaml].join('\n'));
   const config = loadImageProviders(file, { TEST_IMAGE_KEY: API_KEY }, 4).providers.get('fake');
   if (!config) throw new Error('the fake provider did not load');
   return config;
@@ -131,6 +132,19 @@ describe('ImageApiProvider generations', () => {
     expect(rec.json).not.toHaveProperty('response_format');
   });
 
+  it('sends the aspect_ratio of the config instead of the post when set', async () => {
+    await providerFor({ aspect_ratio: '1:1' }).render(request({ aspectRatio: '9:16' }));
+    expect(onlyRequest().json.aspect_ratio).toBe('1:1');
+  });
+
+  it('merges extra_body into the JSON body', async () => {
+    const provider = new ImageApiProvider(
+      configFor({}, fake.url, '    extra_body:\n      watermark: false\n      seed: 42\n'),
+    );
+    await provider.render(request());
+    expect(onlyRequest().json).toMatchObject({ watermark: false, seed: 42, model: 'gpt-image-1' });
+  });
+
   it('sends only the page itself with short_prompt', async () => {
     await providerFor({ short_prompt: true }).render(request());
     const prompt: string = onlyRequest().json.prompt;
@@ -167,6 +181,13 @@ describe('ImageApiProvider edits', () => {
     expect(rec.fields).not.toHaveProperty('response_format');
     expect(rec.fields).not.toHaveProperty('size');
     expect(result.bytes.equals(rec.response!.image!)).toBe(true);
+  });
+
+  it('sends extra_body fields as form fields', async () => {
+    const extra = '    extra_body:\n      watermark: false\n      style:\n        tone: warm\n';
+    const provider = new ImageApiProvider(configFor(EDITS, fake.url, extra));
+    await provider.render(request({ references: [COVER] }));
+    expect(onlyRequest().fields).toMatchObject({ watermark: ['false'], style: ['{"tone":"warm"}'] });
   });
 
   it('sends response_format and size as form fields when configured', async () => {

@@ -33,10 +33,7 @@ afterAll(async () => {
 
 let files = 0;
 /** An openai_compatible provider loaded the way the services load it: from a YAML file pointing at `baseUrl`. */
-function configFor(
-  fields: Record<string, string | number | boolean> = {},
-  baseUrl = fake.url,
-): TextProviderConfig {
+function configFor(fields: Record<string, unknown> = {}, baseUrl = fake.url): TextProviderConfig {
   const entry = {
     type: 'openai_compatible',
     api_key: '${TEST_TEXT_KEY}',
@@ -46,7 +43,8 @@ function configFor(
     ...fields,
   };
   const lines = Object.entries(entry).map(
-    ([k, v]) => `    ${k}: ${typeof v === 'string' ? JSON.stringify(v) : v}`,
+    // JSON is YAML: strings quoted, mappings (extra_body) written as flow mappings.
+    ([k, v]) => `    ${k}: ${typeof v === 'object' || typeof v === 'string' ? JSON.stringify(v) : v}`,
   );
   const file = join(dir, `text-${++files}.yaml`);
   writeFileSync(file, ['providers:', '  fake:', ...lines, ''].join('\n'));
@@ -55,7 +53,7 @@ function configFor(
   return config;
 }
 
-const clientFor = (fields: Record<string, string | number | boolean> = {}, baseUrl = fake.url) =>
+const clientFor = (fields: Record<string, unknown> = {}, baseUrl = fake.url) =>
   new OpenAiCompatibleText(configFor(fields, baseUrl));
 
 const REQUEST: TextRequest = { system: '你是小红书文案写手。', user: '主题：一周早餐不重样' };
@@ -115,6 +113,15 @@ describe('OpenAiCompatibleText requests', () => {
       temperature: 0.4,
       max_tokens: 1500,
     });
+  });
+
+  it('merges extra_body into the request body (streamed or not)', async () => {
+    const extra_body = { enable_thinking: false, top_k: 20 };
+    for (const stream of [true, false]) {
+      fake.reset();
+      await clientFor({ stream, extra_body }).complete(REQUEST);
+      expect(onlyRequest().json).toMatchObject({ enable_thinking: false, top_k: 20, stream });
+    }
   });
 
   it('leaves temperature and max_tokens to the provider when they are not configured', async () => {

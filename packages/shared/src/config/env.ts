@@ -48,6 +48,14 @@ const commonShape = {
   SHUTDOWN_TIMEOUT_MS: z.preprocess(emptyAsUndefined, int(0, 600_000).default(25_000)),
   /** A running job's lock; it is renewed while the job runs, and a dead worker's job is retried once it lapses. */
   JOB_LOCK_MS: z.preprocess(emptyAsUndefined, int(1_000, 600_000).default(30_000)),
+  /** Signs webhook deliveries (HMAC-SHA256); required for posts with a webhook. */
+  WEBHOOK_SECRET: optionalString,
+  /** Per-tenant webhook defaults and secrets: `tenantA=https://…,tenantB=https://…` / `tenantA=secret,…`. */
+  WEBHOOK_URLS: optionalString,
+  WEBHOOK_SECRETS: optionalString,
+  /** Lets webhooks reach private and loopback addresses (off: a webhook cannot be aimed at the internal network). */
+  WEBHOOK_ALLOW_PRIVATE: z.preprocess(emptyAsUndefined, bool.default(false)),
+  WEBHOOK_TIMEOUT_MS: z.preprocess(emptyAsUndefined, int(1_000, 120_000).default(10_000)),
   /** First retry delay of a failed provider call; later ones double, with jitter. */
   RETRY_BACKOFF_MS: z.preprocess(emptyAsUndefined, int(0, 600_000).default(3_000)),
   /** How often workers look for jobs whose worker died (stalled jobs). */
@@ -72,6 +80,8 @@ export type ApiEnv = z.infer<typeof ApiEnv>;
 
 export const OutlineWorkerEnv = z.object({
   ...commonShape,
+  /** YAML mapping tenant → copy prompt template (placeholders {{topic}}, {{outline}}, {{language}}). */
+  COPY_TEMPLATES_FILE: optionalString,
   OUTLINE_CONCURRENCY: z.preprocess(emptyAsUndefined, int(1, 256).default(4)),
 });
 export type OutlineWorkerEnv = z.infer<typeof OutlineWorkerEnv>;
@@ -105,4 +115,22 @@ export function parseApiKeys(value: string | undefined): Map<string, string> {
     keys.set(key, tenant);
   }
   return keys;
+}
+
+/** Parses `tenant=value,tenant=value` (webhook URLs or secrets per tenant). */
+export function parseTenantMap(name: string, value: string | undefined): Map<string, string> {
+  const map = new Map<string, string>();
+  for (const entry of (value ?? '').split(',')) {
+    const trimmed = entry.trim();
+    if (!trimmed) continue;
+    const eq = trimmed.indexOf('=');
+    const tenant = trimmed.slice(0, eq).trim();
+    if (eq <= 0 || !trimmed.slice(eq + 1).trim()) {
+      throw new ConfigError(
+        `Invalid configuration: environment ${name}: must be tenant=value pairs separated by commas`,
+      );
+    }
+    map.set(tenant, trimmed.slice(eq + 1).trim());
+  }
+  return map;
 }

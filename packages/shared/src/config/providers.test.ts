@@ -1,4 +1,4 @@
-import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -104,6 +104,59 @@ describe('the example provider files', () => {
     expect(err.message).toBe(
       'Invalid configuration: TEXT_PROVIDERS_FILE providers.qwen.api_key: environment variable DASHSCOPE_API_KEY is not set',
     );
+  });
+});
+
+/**
+ * The commented-out providers of an example file, uncommented: a block starts at `  # <name>:` and runs while
+ * lines start with `  #   `, so the examples people copy are checked to load.
+ */
+function commentedExamples(file: string): string {
+  const lines = readFileSync(join(CONFIG_DIR, file), 'utf8').split('\n');
+  const out = ['providers:'];
+  let inBlock = false;
+  for (const line of lines) {
+    if (/^ {2}# [a-z_]+:$/.test(line)) inBlock = true;
+    else if (!line.startsWith('  #   ')) inBlock = false;
+    if (inBlock) out.push(line.replace(/^ {2}# /, '  '));
+  }
+  return `${out.join('\n')}\n`;
+}
+
+describe('the commented examples of the provider files', () => {
+  it('load as text providers of every type', () => {
+    const config = loadTextProviders(yamlFile(commentedExamples('text_providers.example.yaml')), {
+      DEEPSEEK_API_KEY: 'sk-deepseek-0003',
+      GEMINI_API_KEY: 'AIza-gemini-0004',
+    });
+    expect(config.providers.get('deepseek')?.type).toBe('openai_compatible');
+    expect(config.providers.get('gemini')).toMatchObject({
+      type: 'google_gemini',
+      endpointUrl: `${GEMINI_BASE_URL}/v1beta/models/gemini-2.5-flash:generateContent`,
+      extraBody: { thinkingConfig: { thinkingBudget: 0 } },
+      pricing: { per1kInputTokens: 0.0003, per1kOutputTokens: 0.0025, currency: 'USD' },
+    });
+  });
+
+  it('load as image providers of every type', () => {
+    const yaml = commentedExamples('image_providers.example.yaml');
+    const config = loadImageProviders(
+      yamlFile(yaml),
+      { OPENROUTER_API_KEY: 'k-1', OPENAI_API_KEY: 'k-2', GEMINI_API_KEY: 'k-3' },
+      4,
+    );
+    const types = Object.fromEntries([...config.providers].map(([name, p]) => [name, p.type]));
+    expect(types).toEqual({
+      text_card: 'text_card',
+      chat_images: 'image_api',
+      openai: 'openai_compatible',
+      gemini_image: 'google_genai',
+      cards: 'text_card',
+    });
+    expect(config.providers.get('chat_images')?.endpointUrl).toBe(
+      'https://openrouter.ai/api/v1/chat/completions',
+    );
+    expect(config.providers.get('gemini_image')?.pricing?.perImage).toBe(0.039);
   });
 });
 

@@ -282,11 +282,17 @@ export function loadTextProviders(
 }
 
 function textProvider(source: string, name: string, e: TextEntry): TextProviderConfig {
+  const gemini = e.type === 'google_gemini';
+  // Checked in RedInk's order (base_url, api_key, model), so the first missing field is the one reported.
+  const baseUrl = gemini
+    ? (e.base_url ?? GEMINI_BASE_URL)
+    : requireField(source, name, 'base_url', e.base_url);
+  const apiKey = requireField(source, name, 'api_key', e.api_key);
   const model = requireField(source, name, 'model', e.model);
   const common = {
     name,
     type: e.type,
-    apiKey: requireField(source, name, 'api_key', e.api_key),
+    apiKey,
     model,
     temperature: e.temperature ?? null,
     maxTokens: e.max_tokens ?? null,
@@ -296,11 +302,8 @@ function textProvider(source: string, name: string, e: TextEntry): TextProviderC
     raw: e,
   };
   // Gemini's native API has one fixed path per model and no streaming toggle here; endpoint_type does not apply.
-  if (e.type === 'google_gemini') {
-    const endpointUrl = geminiModelUrl(e.base_url ?? GEMINI_BASE_URL, model, ':generateContent');
-    return { ...common, endpointUrl, stream: false };
-  }
-  const baseUrl = requireField(source, name, 'base_url', e.base_url);
+  if (gemini)
+    return { ...common, endpointUrl: geminiModelUrl(baseUrl, model, ':generateContent'), stream: false };
   const endpointType = e.endpoint_type ?? '/v1/chat/completions';
   if (!endpointType.endsWith('/chat/completions')) {
     fail(source, name, 'endpoint_type', 'must end with /chat/completions');
@@ -378,17 +381,12 @@ const IMAGE_ENDPOINTS: Record<string, string[]> = {
 };
 
 function imageEndpoint(source: string, name: string, e: ImageEntry) {
-  const model = requireField(source, name, 'model', e.model);
   if (e.type === 'google_genai') {
+    const baseUrl = e.base_url ?? GEMINI_BASE_URL;
+    const model = requireField(source, name, 'model', e.model);
     if (e.image_size && !/^[124]K$/.test(e.image_size))
       fail(source, name, 'image_size', 'must be 1K, 2K or 4K');
-    const baseUrl = e.base_url ?? GEMINI_BASE_URL;
-    return {
-      model,
-      baseUrl,
-      endpointType: null,
-      endpointUrl: geminiModelUrl(baseUrl, model, ':generateContent'),
-    };
+    return { baseUrl, endpointType: null, endpointUrl: geminiModelUrl(baseUrl, model, ':generateContent') };
   }
   const baseUrl = requireField(source, name, 'base_url', e.base_url);
   const endpointType = e.endpoint_type ?? '/v1/images/generations';
@@ -400,7 +398,7 @@ function imageEndpoint(source: string, name: string, e: ImageEntry) {
   if (e.type === 'openai_compatible' && e.image_size && !/^(\d+x\d+|auto)$/.test(e.image_size)) {
     fail(source, name, 'image_size', 'must be WIDTHxHEIGHT (e.g. 1024x1536) or auto');
   }
-  return { model, baseUrl, endpointType, endpointUrl: joinEndpoint(baseUrl, endpointType) };
+  return { baseUrl, endpointType, endpointUrl: joinEndpoint(baseUrl, endpointType) };
 }
 
 function imageProvider(
@@ -414,6 +412,7 @@ function imageProvider(
     name,
     type: e.type,
     apiKey: requireField(source, name, 'api_key', e.api_key),
+    model: requireField(source, name, 'model', e.model),
     ...endpoint,
     concurrency: e.concurrency ?? (e.high_concurrency ? highConcurrencyDefault : 1),
     rateLimitPerMinute: e.rate_limit ?? null,

@@ -22,6 +22,7 @@ import {
   generatePost,
   getOwnedPost,
   listPosts,
+  requestPostCopy,
   retryFailed,
   selectPageVersion,
 } from '../posts.js';
@@ -211,6 +212,22 @@ export function postRoutes(ctx: ApiContext): FastifyPluginAsyncZod {
         const { id, index } = request.params;
         const post = await selectPageVersion(ctx, request.tenant, id, index, request.body.version);
         return reply.header('etag', `"${post.revision}"`).send(toPostView(post));
+      },
+    );
+
+    app.post(
+      '/v1/posts/:id/copy',
+      {
+        schema: {
+          tags: ['posts'],
+          summary: 'Generate copy: 3 titles, a 200-500 character body and 5-8 tags, stored on the post',
+          params: PostParams,
+          response: { 202: PostView, ...errors },
+        },
+      },
+      async (request, reply) => {
+        const post = await requestPostCopy(ctx, request.tenant, request.params.id, request.id);
+        return reply.status(202).header('etag', `"${post.revision}"`).send(toPostView(post));
       },
     );
   };
