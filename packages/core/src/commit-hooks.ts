@@ -25,8 +25,14 @@ export function installCommitHooks(
     queues: Queues;
     webhookUrlFor: (post: PostRecord) => string | null;
     log: Logger;
+    /** First retry delay of a failed delivery (WEBHOOK_BACKOFF_MS). */
+    webhookBackoffMs?: number;
   },
 ): void {
+  const options = {
+    ...jobs.webhook.defaultJobOptions,
+    backoff: { ...jobs.webhook.defaultJobOptions.backoff, delay: deps.webhookBackoffMs ?? 10_000 },
+  };
   store.onCommit = (post: PostRecord, events: StoredEvent[]) => {
     deps.manifests.schedule(post.id);
     const url = events.length > 0 ? deps.webhookUrlFor(post) : null;
@@ -36,7 +42,7 @@ export function installCommitHooks(
       if (!job) continue;
       deps.queues
         .get(jobs.webhook.queue)
-        .add(jobs.webhook.name, job, { ...jobs.webhook.defaultJobOptions, jobId: job.deliveryId })
+        .add(jobs.webhook.name, job, { ...options, jobId: job.deliveryId })
         .catch((err) =>
           deps.log.error({ err, postId: post.id, event: event.name }, 'could not queue a webhook'),
         );

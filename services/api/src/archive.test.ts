@@ -3,7 +3,7 @@ import { Readable, Writable } from 'node:stream';
 import { buffer } from 'node:stream/consumers';
 import { pipeline } from 'node:stream/promises';
 import type { Storage, StoredObject } from '@inkpost/core';
-import type { Copy, PageRecord, PostRecord } from '@inkpost/shared';
+import { type Copy, type PageRecord, PostRecord } from '@inkpost/shared';
 import { describe, expect, it, vi } from 'vitest';
 import { type Entry, fromBuffer, type ZipFile } from 'yauzl';
 import { archiveEntries, copyMarkdown, outlineMarkdown, streamArchive } from './archive.js';
@@ -35,6 +35,9 @@ class MemoryStorage implements Storage {
   async exists(key: string): Promise<boolean> {
     return this.objects.has(key) || this.openers.has(key);
   }
+  async *listKeys(prefix: string): AsyncIterable<string> {
+    yield* [...this.objects.keys()].filter((k) => k.startsWith(prefix));
+  }
   async findFirst(prefix: string): Promise<string | null> {
     return [...this.objects.keys()].sort().find((k) => k.startsWith(prefix)) ?? null;
   }
@@ -64,8 +67,9 @@ function page(id: string, mimeType: string | null, content = `content of ${id}`)
   };
 }
 
+/** A stored post; parsed, so fields with defaults can be left out and a malformed fixture fails loudly. */
 function post(pages: PageRecord[], copy: Copy | null = null): PostRecord {
-  return {
+  return PostRecord.parse({
     id: 'p1',
     tenant: 't1',
     topic: 'Weekend in Hangzhou',
@@ -95,7 +99,7 @@ function post(pages: PageRecord[], copy: Copy | null = null): PostRecord {
     createdAt: AT,
     updatedAt: AT,
     revision: 1,
-  };
+  });
 }
 
 const COPY: Copy = {

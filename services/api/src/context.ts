@@ -71,7 +71,13 @@ export async function createApiContext(
   await storage.ensureReady();
   const hub = new EventHub(subscriber, store, log);
   const manifests = new ManifestWriter(store, storage, log);
-  installCommitHooks(store, { manifests, queues, webhookUrlFor: webhookUrlResolver(env), log });
+  installCommitHooks(store, {
+    manifests,
+    queues,
+    webhookUrlFor: webhookUrlResolver(env),
+    log,
+    webhookBackoffMs: env.WEBHOOK_BACKOFF_MS,
+  });
   return {
     env,
     log,

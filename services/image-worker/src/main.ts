@@ -29,6 +29,7 @@ async function main(): Promise<void> {
     lockMs: env.JOB_LOCK_MS,
     retryBackoffMs: env.RETRY_BACKOFF_MS,
     webhookUrlFor: webhookUrlResolver(env),
+    webhookBackoffMs: env.WEBHOOK_BACKOFF_MS,
     stalledIntervalMs: env.STALLED_INTERVAL_MS,
     storage,
     imageProviders,

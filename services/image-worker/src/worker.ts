@@ -29,6 +29,7 @@ export interface ImageWorkerOptions {
   lockMs?: number;
   retryBackoffMs?: number;
   stalledIntervalMs?: number;
+  webhookBackoffMs?: number;
   /** Where a post's webhooks go (its own URL or its tenant's default). */
   webhookUrlFor?: (post: PostRecord) => string | null;
   /** Only these providers' queues (default: all configured). */
@@ -54,6 +55,7 @@ export async function startImageWorker(
     queues,
     webhookUrlFor: opts.webhookUrlFor ?? (() => null),
     log: opts.log,
+    webhookBackoffMs: opts.webhookBackoffMs,
   });
   const providers = new Map<string, ImageProvider>();
   for (const [name, config] of opts.imageProviders.providers)

@@ -59,6 +59,7 @@ async function main(): Promise<void> {
     imageProviders,
     log,
     webhookUrlFor: webhookUrlResolver(env),
+    webhookBackoffMs: env.WEBHOOK_BACKOFF_MS,
     webhook: {
       secretFor: (tenant) => webhookSecretFor(tenant, webhookSecrets, env.WEBHOOK_SECRET ?? ''),
       allowPrivate: env.WEBHOOK_ALLOW_PRIVATE,

@@ -37,6 +37,7 @@ export interface OutlineWorkerOptions {
   lockMs?: number;
   retryBackoffMs?: number;
   stalledIntervalMs?: number;
+  webhookBackoffMs?: number;
   /** Where a post's webhooks go (its own URL or its tenant's default). */
   webhookUrlFor?: (post: PostRecord) => string | null;
   webhook?: Pick<WebhookDeps, 'secretFor' | 'allowPrivate' | 'timeoutMs'>;
@@ -65,6 +66,7 @@ export async function startOutlineWorker(
     queues,
     webhookUrlFor: opts.webhookUrlFor ?? (() => null),
     log: opts.log,
+    webhookBackoffMs: opts.webhookBackoffMs,
   });
   const clients = new Map<string, TextClient | null>();
   const clientFor = (config: TextProviderConfig) => {

@@ -56,6 +56,8 @@ const commonShape = {
   /** Lets webhooks reach private and loopback addresses (off: a webhook cannot be aimed at the internal network). */
   WEBHOOK_ALLOW_PRIVATE: z.preprocess(emptyAsUndefined, bool.default(false)),
   WEBHOOK_TIMEOUT_MS: z.preprocess(emptyAsUndefined, int(1_000, 120_000).default(10_000)),
+  /** First retry delay of a failed webhook delivery; later ones double. */
+  WEBHOOK_BACKOFF_MS: z.preprocess(emptyAsUndefined, int(0, 3_600_000).default(10_000)),
   /** First retry delay of a failed provider call; later ones double, with jitter. */
   RETRY_BACKOFF_MS: z.preprocess(emptyAsUndefined, int(0, 600_000).default(3_000)),
   /** How often workers look for jobs whose worker died (stalled jobs). */
