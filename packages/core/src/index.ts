@@ -9,5 +9,6 @@ export * from './post-state.js';
 export * from './post-store.js';
 export * from './queues.js';
 export * from './redis.js';
+export * from './shutdown.js';
 export * from './storage.js';
 export * from './webhooks.js';

@@ -262,3 +262,22 @@ describe('googleError', () => {
     expect(err.message).toContain('Bad Gateway');
   });
 });
+
+describe('quota exhaustion', () => {
+  it('does not retry a 429 that says the balance is gone', () => {
+    const err = errorFromStatus(
+      'relay',
+      429,
+      'You exceeded your current quota, please check your plan and billing details.',
+      '5',
+    );
+    expect(err.code).toBe('provider_quota');
+    expect(err.retryable).toBe(false);
+    expect(errorFromStatus('relay', 402, '余额不足', null).code).toBe('provider_quota');
+  });
+
+  it('still treats a plain 429 as a rate limit', () => {
+    const err = errorFromStatus('relay', 429, 'Rate limit reached for requests', '5');
+    expect(err).toMatchObject({ code: 'rate_limited', retryable: true, retryAfterMs: 5000 });
+  });
+});

@@ -8,6 +8,7 @@ export type ProviderErrorCode =
   | 'provider_rejected'
   | 'content_policy'
   | 'provider_bad_response'
+  | 'provider_quota'
   | 'aborted';
 
 export class ProviderError extends Error {
@@ -46,6 +47,9 @@ export function parseRetryAfter(value: string | null | undefined, now = Date.now
   return Number.isNaN(date) ? null : Math.max(0, date - now);
 }
 
+const QUOTA_PATTERN =
+  /insufficient[_ ]?quota|exceeded your current quota|billing|insufficient balance|余额|欠费/i;
+
 const POLICY_PATTERN = /content[_ ]?policy|safety|moderation|inappropriate|violat|sensitive|审核|违规|敏感/i;
 
 /** Maps an HTTP failure of a provider to a ProviderError with a message a person understands. */
@@ -56,6 +60,17 @@ export function errorFromStatus(
   retryAfter: string | null,
 ): ProviderError {
   const said = providerMessage ? `: ${providerMessage}` : '';
+  // Some providers answer 429 for an exhausted balance; waiting does not refill it, so it must not be retried.
+  if ((status === 429 || status === 402) && QUOTA_PATTERN.test(providerMessage)) {
+    return new ProviderError(
+      `${provider} has no quota or balance left (${status}); top up the account${said}`,
+      {
+        code: 'provider_quota',
+        status,
+        retryable: false,
+      },
+    );
+  }
   if (status === 429) {
     return new ProviderError(`${provider} is rate limiting requests (429)${said}`, {
       code: 'rate_limited',

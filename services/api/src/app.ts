@@ -8,6 +8,7 @@ import { registerAdmin } from './plugins/admin.js';
 import { registerAuth } from './plugins/auth.js';
 import { registerDocs } from './plugins/docs.js';
 import { registerIdempotency } from './plugins/idempotency.js';
+import { archiveRoutes } from './routes/archive.js';
 import { eventRoutes } from './routes/events.js';
 import { healthRoutes } from './routes/health.js';
 import { imageRoutes } from './routes/images.js';
@@ -48,6 +49,7 @@ export async function buildApp(
   await app.register(postRoutes(ctx));
   await app.register(eventRoutes(ctx));
   await app.register(imageRoutes(ctx));
+  await app.register(archiveRoutes(ctx));
   await registerAdmin(app, ctx);
   return app;
 }

@@ -32,7 +32,7 @@ function currentImage(page: PageRecord) {
 }
 
 function textEntry(name: string, text: string): ArchiveEntrySource {
-  // objectMode off: the zip pipeline counts bytes, and a single Buffer chunk is all there is.
+  // Readable.from() defaults to object mode; the zip writer wants a plain byte stream.
   return { name, open: async () => Readable.from(Buffer.from(text, 'utf8'), { objectMode: false }) };
 }
 

@@ -5,8 +5,8 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { createLogger, createStorage } from '@inkpost/core';
-import { startImageWorker } from '@inkpost/image-worker';
-import { startOutlineWorker } from '@inkpost/outline-worker';
+import { loadImageWorkerConfig, startImageWorker } from '@inkpost/image-worker';
+import { loadOutlineWorkerConfig, startOutlineWorker } from '@inkpost/outline-worker';
 import {
   ApiEnv,
   type ApiEnv as ApiEnvType,
@@ -143,26 +143,13 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
   closers.push(() => stopProcesses(imageWorkers));
   if (opts.workers !== false) {
     const storage = createStorage(env);
-    const textProviders = loadTextProviders(env.TEXT_PROVIDERS_FILE, processEnv);
-    const imageProviders = loadImageProviders(
-      env.IMAGE_PROVIDERS_FILE,
-      processEnv,
-      env.HIGH_CONCURRENCY_DEFAULT,
-    );
-    const common = {
-      redisUrl: env.REDIS_URL,
-      keyPrefix: prefix,
-      storage,
-      log,
-      imageProviders,
-      retryBackoffMs: 200,
-    };
-    const outline = await startOutlineWorker({ ...common, concurrency: 2, textProviders });
+    const outlineConfig = loadOutlineWorkerConfig(processEnv);
+    const outline = await startOutlineWorker({ ...outlineConfig.options(storage, log), concurrency: 2 });
     closers.push(outline.close, async () => storage.close());
     if (opts.imageWorkerProcesses) {
       imageWorkers.push(...(await spawnImageWorkers(opts.imageWorkerProcesses, processEnv)));
     } else {
-      const image = await startImageWorker(common);
+      const image = await startImageWorker(loadImageWorkerConfig(processEnv).options(storage, log));
       closers.push(image.close);
     }
   }

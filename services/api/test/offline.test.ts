@@ -44,8 +44,11 @@ describe('offline defaults (local outline writer + text_card images)', () => {
     expect(post.usage.imagesGenerated).toBe(post.pages.length);
 
     const keys = await stack.listObjects(`posts/${created.id}/pages/`);
-    expect(keys).toHaveLength(post.pages.length);
-    for (const page of post.pages) expect(keys).toContain(`posts/${created.id}/pages/${page.id}/v1.png`);
+    const expected = post.pages.flatMap((page) => [
+      `posts/${created.id}/pages/${page.id}/thumbs/v1.webp`,
+      `posts/${created.id}/pages/${page.id}/v1.png`,
+    ]);
+    expect(keys).toEqual(expected.sort());
 
     const image = await stack.request('GET', post.pages[0]!.image.url!);
     expect(image.status).toBe(200);

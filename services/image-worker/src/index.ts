@@ -1,1 +1,2 @@
+export { loadImageWorkerConfig } from './options.js';
 export { type ImageWorkerOptions, startImageWorker } from './worker.js';

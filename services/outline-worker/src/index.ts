@@ -1,1 +1,2 @@
+export { loadOutlineWorkerConfig } from './options.js';
 export { type OutlineWorkerOptions, startOutlineWorker } from './worker.js';

@@ -19,6 +19,7 @@ import {
   type PostRecord,
   storageKeys,
 } from '@inkpost/shared';
+import { makeThumbnail } from '../thumbnail.js';
 
 export interface RenderDeps extends GenerationDeps {
   storage: Storage;
@@ -60,6 +61,8 @@ export async function renderPage(
   );
   if (existing) {
     const image = recordFor(existing, data.version, pending.provider);
+    const bytes = await deps.storage.getBuffer(existing);
+    if (bytes) image.thumbKey = await storeThumbnail(deps, post.id, data, bytes);
     await complete(deps, post.id, data, image, 0);
     return 'reused';
   }
@@ -93,6 +96,7 @@ export async function renderPage(
     );
     await deps.storage.put(key, rendered.bytes, rendered.mimeType);
     const image = imageRecord(key, rendered.mimeType, data.version, provider.name, rendered.model);
+    image.thumbKey = await storeThumbnail(deps, post.id, data, rendered.bytes);
     await complete(deps, post.id, data, image, 1);
     return 'completed';
   } catch (err) {
@@ -176,6 +180,24 @@ async function loadReferences(
     if (bytes) refs.push({ bytes, mimeType: ref.mimeType, role: 'user' });
   }
   return refs;
+}
+
+/** Makes the page's thumbnail once, next to the image; an image sharp cannot read still counts, without one. */
+async function storeThumbnail(
+  deps: RenderDeps,
+  postId: string,
+  data: PageJobData,
+  bytes: Buffer,
+): Promise<string | null> {
+  const key = storageKeys.pageThumb(postId, data.pageId, data.version);
+  try {
+    const thumb = await makeThumbnail(bytes);
+    await deps.storage.put(key, thumb.bytes, thumb.mimeType);
+    return key;
+  } catch (err) {
+    deps.log.warn({ err, postId, pageId: data.pageId }, 'no thumbnail for this image');
+    return null;
+  }
 }
 
 function imageRecord(
