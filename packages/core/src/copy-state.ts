@@ -1,6 +1,7 @@
 import { type Copy, type ErrorInfo, type PostRecord, postEvent } from '@inkpost/shared';
 import { PostStateError } from './generation.js';
 import type { MutationResult } from './post-store.js';
+import { addCost } from './usage.js';
 
 /** Asks for copy: a new attempt unless one is already queued or being written (no double spend). */
 export function requestCopy(post: PostRecord): MutationResult<{ attempt: number; queued: boolean }> {
@@ -28,12 +29,15 @@ export interface TextUsage {
   tokensIn: number;
   tokensOut: number;
   calls: number;
+  cost?: { amount: number | null; currency: string | null };
 }
 
-function addTextUsage(post: PostRecord, usage: TextUsage): void {
+/** Adds a text call's tokens, calls and cost to the post's usage. */
+export function addTextUsage(post: PostRecord, usage: TextUsage): void {
   post.usage.textTokensIn += usage.tokensIn;
   post.usage.textTokensOut += usage.tokensOut;
   post.usage.providerCalls += usage.calls;
+  if (usage.cost) addCost(post, usage.cost.amount, usage.cost.currency);
 }
 
 /** Stores the copy of an attempt still current. */

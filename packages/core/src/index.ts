@@ -11,4 +11,5 @@ export * from './queues.js';
 export * from './redis.js';
 export * from './shutdown.js';
 export * from './storage.js';
+export * from './usage.js';
 export * from './webhooks.js';

@@ -4,12 +4,14 @@ import {
   type PageType,
   type PostEvent,
   type PostRecord,
+  type ProviderPricing,
   postEvent,
   toPageView,
 } from '@inkpost/shared';
 import { PostStateError } from './generation.js';
 import { newPageRecord } from './post-state.js';
 import type { MutationResult } from './post-store.js';
+import { estimateFor } from './usage.js';
 
 export interface PageEdit {
   id?: string;
@@ -62,6 +64,7 @@ export function editPost(
   post: PostRecord,
   edit: { topic?: string; pages?: PageEdit[] },
   ifRevision: number | null,
+  pricing: ProviderPricing | null = null,
 ): MutationResult<void> {
   if (ifRevision !== null && ifRevision !== post.revision) {
     throw new StaleRevisionError(
@@ -88,12 +91,8 @@ export function editPost(
     events.push(postEvent('post.status', { status }));
   }
   post.error = null;
-  post.estimate = { ...(post.estimate ?? { cost: null, currency: null }), images: pagesWithoutImage(post) };
+  post.estimate = estimateFor(post, pricing);
   return { events };
-}
-
-function pagesWithoutImage(post: PostRecord): number {
-  return post.pages.filter((p) => p.image.status !== 'completed').length;
 }
 
 /** Makes an existing image version of a page its current one. */

@@ -9,6 +9,7 @@ import {
   toPageView,
 } from '@inkpost/shared';
 import type { MutationResult } from './post-store.js';
+import { addCost } from './usage.js';
 
 // Pure state transitions of a post. Each takes the record, changes it in place and returns the events the change
 // emits, so the store can apply it atomically and retry it on conflict.
@@ -110,6 +111,7 @@ export function markCompleted(
   pageId: string,
   image: ImageVersionRecord,
   providerCalls: number,
+  cost: { amount: number | null; currency: string | null } = { amount: null, currency: null },
 ): MutationResult<boolean> {
   const found = findPage(post, pageId);
   if (!found || found.page.image.pending?.version !== image.version) return { unchanged: true, value: false };
@@ -121,6 +123,7 @@ export function markCompleted(
   page.image.error = null;
   post.usage.imagesGenerated += 1;
   post.usage.providerCalls += providerCalls;
+  addCost(post, cost.amount, cost.currency);
   const view = toPageView(post.id, page, index);
   const events: PostEvent[] = [
     postEvent('page.completed', {

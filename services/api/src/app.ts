@@ -13,6 +13,7 @@ import { eventRoutes } from './routes/events.js';
 import { healthRoutes } from './routes/health.js';
 import { imageRoutes } from './routes/images.js';
 import { postRoutes } from './routes/posts.js';
+import { providerRoutes } from './routes/providers.js';
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
@@ -50,6 +51,7 @@ export async function buildApp(
   await app.register(eventRoutes(ctx));
   await app.register(imageRoutes(ctx));
   await app.register(archiveRoutes(ctx));
+  await app.register(providerRoutes(ctx));
   await registerAdmin(app, ctx);
   return app;
 }

@@ -2,6 +2,7 @@ import {
   assertPublicUrl,
   cancelGeneration,
   editPost,
+  estimateFor,
   failedPages,
   newPageRecord,
   publishCancel,
@@ -77,7 +78,7 @@ export async function createPost(
       cost: null,
       currency: null,
     },
-    estimate: body.pages ? { images: pages.length, cost: null, currency: null } : null,
+    estimate: null,
     error: null,
     outlineAttempt: body.pages ? 0 : 1,
     requestId,
@@ -85,6 +86,7 @@ export async function createPost(
     updatedAt: now,
     revision: 0,
   };
+  if (body.pages) record.estimate = estimateFor(record, imagePricing(ctx, record.imageProvider));
   const events: PostEvent[] = [postEvent('post.status', { status: record.status })];
   const created = await ctx.store.create(record, events);
   if (!body.pages) {
@@ -121,6 +123,10 @@ async function enqueueOrFail(ctx: ApiContext, post: PostRecord, enqueue: () => P
       .catch(() => {});
     throw new HttpError(503, 'unavailable', 'The job queue is unavailable right now; try again shortly.');
   }
+}
+
+function imagePricing(ctx: ApiContext, provider: string) {
+  return ctx.imageProviders.providers.get(provider)?.pricing ?? null;
 }
 
 /** A webhook needs a signing secret and, unless allowed, a public address (never the internal network). */
@@ -217,7 +223,11 @@ export async function editPostById(
 ): Promise<PostRecord> {
   await getOwnedPost(ctx, tenant, id);
   try {
-    return (await ctx.store.update(id, (post) => editPost(post, body, ifMatch))).post;
+    return (
+      await ctx.store.update(id, (post) =>
+        editPost(post, body, ifMatch, imagePricing(ctx, post.imageProvider)),
+      )
+    ).post;
   } catch (err) {
     if (err instanceof StaleRevisionError) throw new HttpError(412, 'precondition_failed', err.message);
     throw err;

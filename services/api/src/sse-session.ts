@@ -1,6 +1,6 @@
 import type { ServerResponse } from 'node:http';
 import { compareEventIds, isTerminalEvent } from '@inkpost/core';
-import { type PostStatus, type StoredEvent, toPostView } from '@inkpost/shared';
+import { type PostRecord, type PostStatus, type StoredEvent, toPostView } from '@inkpost/shared';
 import type { ApiContext } from './context.js';
 
 const ENDED: readonly PostStatus[] = ['completed', 'partial', 'failed', 'cancelled'];
@@ -68,27 +68,49 @@ export class SseSession {
       this.cursor = snap.lastEventId;
       this.write(snap.lastEventId, 'snapshot', toPostView(snap.post));
     }
-    const settled = ENDED.includes(snap.post.status) && !snap.post.pages.some((p) => p.image.pending);
-    if (settled && compareEventIds(this.cursor, snap.lastEventId) >= 0) this.end();
+    this.endIfSettled(snap.post, snap.lastEventId);
   }
 
+  /** Ends the stream of a post with nothing running and nothing left to send (no terminal event will come). */
+  private endIfSettled(post: PostRecord, lastEventId: string): void {
+    const copying = post.copyState.status === 'queued' || post.copyState.status === 'writing';
+    const settled = ENDED.includes(post.status) && !post.pages.some((p) => p.image.pending) && !copying;
+    if (settled && compareEventIds(this.cursor, lastEventId) >= 0) this.end();
+  }
+
+  /** After work that ends without a terminal event (copy on a finished post), check whether anything still runs. */
+  private async checkSettled(): Promise<void> {
+    const snap = await this.ctx.store.snapshot(this.postId);
+    if (snap) this.endIfSettled(snap.post, snap.lastEventId);
+  }
+
+  /**
+   * Sends what the stream holds after the cursor. A terminal event in the middle of a replay (a post that
+   * completed, then got copy or a regenerated page) does not end it; the stream ends when the last event is one.
+   */
   private async catchUp(): Promise<void> {
+    let last: StoredEvent | undefined;
     for (;;) {
       if (this.ended) return;
       const batch = await this.ctx.store.eventsAfter(this.postId, this.cursor);
-      if (batch.length === 0) return;
-      this.send(batch);
+      if (batch.length === 0) break;
+      this.send(batch, false);
+      last = batch.at(-1);
     }
+    if (last && isTerminalEvent(last)) this.end();
   }
 
-  private send(events: StoredEvent[]): void {
+  private send(events: StoredEvent[], endOnTerminal = true): void {
     for (const e of events) {
       if (this.ended || compareEventIds(e.id, this.cursor) <= 0) continue;
       this.cursor = e.id;
       this.write(e.id, e.name, e.data);
-      if (isTerminalEvent(e)) {
+      if (endOnTerminal && isTerminalEvent(e)) {
         this.end();
         return;
+      }
+      if (endOnTerminal && (e.name === 'copy.completed' || e.name === 'copy.failed')) {
+        void this.checkSettled().catch((err) => this.ctx.log.warn({ err }, 'settled check failed'));
       }
     }
   }

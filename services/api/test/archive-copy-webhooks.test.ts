@@ -1,6 +1,6 @@
 import { verifyWebhookSignature } from '@inkpost/core';
 import type { PostView } from '@inkpost/shared';
-import { startWebhookReceiver, type WebhookReceiver } from '@inkpost/testkit';
+import { startFakeProvider, startWebhookReceiver, type WebhookReceiver } from '@inkpost/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import yauzl from 'yauzl';
 import { type Stack, startStack } from './harness.js';
@@ -63,31 +63,25 @@ describe('archive, copy, thumbnails and webhooks', () => {
     expect(((await res.json()) as PostView).copyStatus).toBe('queued');
     const again = await stack.request('POST', `/v1/posts/${post.id}/copy`, {});
     expect(((await again.json()) as PostView).copyStatus).toMatch(/queued|writing|completed/);
-    const history = await stack.follow(post.id, 3_000, '0-0').catch(() => []);
-    void history;
-    for (let i = 0; i < 50; i++) {
-      const now = (await (await stack.request('GET', `/v1/posts/${post.id}`)).json()) as PostView;
-      if (now.copyStatus === 'completed') {
-        expect(now.copy!.titles).toHaveLength(3);
-        expect([...now.copy!.body].length).toBeGreaterThanOrEqual(200);
-        expect([...now.copy!.body].length).toBeLessThanOrEqual(500);
-        expect(now.copy!.tags.length).toBeGreaterThanOrEqual(5);
-        expect(now.copy!.tags.length).toBeLessThanOrEqual(8);
-        return;
-      }
-      await new Promise((r) => setTimeout(r, 100));
-    }
-    throw new Error('copy was not written');
+    const now = await stack.waitFor(
+      post.id,
+      (p) => p.copyStatus === 'completed' || p.copyStatus === 'failed',
+    );
+    expect(now.copyStatus).toBe('completed');
+    expect(now.copy!.titles).toHaveLength(3);
+    expect([...now.copy!.body].length).toBeGreaterThanOrEqual(200);
+    expect([...now.copy!.body].length).toBeLessThanOrEqual(500);
+    expect(now.copy!.tags.length).toBeGreaterThanOrEqual(5);
+    expect(now.copy!.tags.length).toBeLessThanOrEqual(8);
+    // The copy is on the post's record: a reload (GET) has it, unlike RedInk's page state.
+    const history = (await stack.follow(post.id, 5_000, '0-0')).map((m) => m.event);
+    expect(history).toContain('copy.completed');
   });
 
   it('streams a ZIP in page order with outline.md and copy.md, byte-exact images', async () => {
     const post = await completed();
     await stack.request('POST', `/v1/posts/${post.id}/copy`, {});
-    for (let i = 0; i < 50; i++) {
-      const now = (await (await stack.request('GET', `/v1/posts/${post.id}`)).json()) as PostView;
-      if (now.copyStatus === 'completed') break;
-      await new Promise((r) => setTimeout(r, 100));
-    }
+    await stack.waitFor(post.id, (p) => p.copyStatus === 'completed');
     const res = await stack.request('GET', `/v1/posts/${post.id}/archive.zip`);
     expect(res.status).toBe(200);
     expect(res.headers.get('content-type')).toBe('application/zip');
@@ -153,6 +147,39 @@ describe('archive, copy, thumbnails and webhooks', () => {
       expect(((await res.json()) as { error: { code: string } }).error.code).toBe('invalid_webhook_url');
     } finally {
       await strict.close();
+    }
+  });
+});
+
+describe('live copy on a finished post', () => {
+  it('streams copy.completed to a client following while copy is written, then ends', async () => {
+    const copyJson = JSON.stringify({
+      titles: ['一', '二', '三'],
+      body: '宝宝保暖'.repeat(60),
+      tags: ['育儿', '保暖', '冬季', '宝宝', '穿搭'],
+    });
+    const fake = await startFakeProvider({ latencyMs: 400, chatText: () => copyJson });
+    const stack = await startStack({
+      textProvidersYaml: [
+        'providers:',
+        '  slow:',
+        '    type: openai_compatible',
+        '    api_key: k-slow-0000',
+        `    base_url: ${fake.url}`,
+        '    model: m',
+      ].join('\n'),
+    });
+    try {
+      const created = await stack.createPost({ topic: '文案', pages, autoGenerate: true });
+      await stack.follow(created.id);
+      await stack.request('POST', `/v1/posts/${created.id}/copy`, {});
+      const events = (await stack.follow(created.id, 10_000)).map((m) => m.event);
+      expect(events).toEqual(['snapshot', 'copy.completed']);
+      const post = (await (await stack.request('GET', `/v1/posts/${created.id}`)).json()) as PostView;
+      expect(post.copy?.tags).toEqual(['育儿', '保暖', '冬季', '宝宝', '穿搭']);
+    } finally {
+      await stack.close();
+      await fake.close();
     }
   });
 });

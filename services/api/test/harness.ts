@@ -47,6 +47,8 @@ export interface Stack {
   /** Follows a post's SSE stream until it ends (or the timeout), returning every message. */
   follow(postId: string, timeoutMs?: number, lastEventId?: string): Promise<SseMessage[]>;
   listObjects(prefix?: string): Promise<string[]>;
+  /** Polls the post until `done` says so (for states that do not end the event stream, like `outlined`). */
+  waitFor(postId: string, done: (post: PostView) => boolean, timeoutMs?: number): Promise<PostView>;
   /** The image-worker OS processes when `imageWorkerProcesses` was given. */
   imageWorkers: ChildProcess[];
   /** Starts one more image-worker OS process. */
@@ -179,6 +181,15 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
       for await (const m of readSse(`${url}/v1/posts/${postId}/events`, { signal, lastEventId }))
         messages.push(m);
       return messages;
+    },
+    async waitFor(postId, done, timeoutMs = 20_000) {
+      const deadline = Date.now() + timeoutMs;
+      for (;;) {
+        const post = (await (await request('GET', `/v1/posts/${postId}`)).json()) as PostView;
+        if (done(post)) return post;
+        if (Date.now() > deadline) throw new Error(`post ${postId} is still ${post.status}`);
+        await new Promise((r) => setTimeout(r, 50));
+      }
     },
     async listObjects(p = 'posts/') {
       const out = await s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: p }));

@@ -67,6 +67,7 @@ export async function startImageWorker(
     log: opts.log,
     providerFor: (name) => providers.get(name) ?? null,
     attemptsFor: (name) => opts.imageProviders.providers.get(name)?.maxAttempts ?? 3,
+    pricingFor: (name) => opts.imageProviders.providers.get(name)?.pricing ?? null,
     pauseProvider: (name, ms) => queues.image(name).rateLimit(ms),
   };
   const names = opts.only ?? [...opts.imageProviders.providers.keys()];

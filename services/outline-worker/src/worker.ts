@@ -80,6 +80,7 @@ export async function startOutlineWorker(
     textProviders: opts.textProviders,
     log: opts.log,
     attemptsFor: (provider) => opts.imageProviders.providers.get(provider)?.maxAttempts ?? 3,
+    imagePricingFor: (provider) => opts.imageProviders.providers.get(provider)?.pricing ?? null,
     clientFor,
   };
   const copyDeps = {

@@ -17,6 +17,7 @@ import {
   type PageError,
   type PageJobData,
   type PostRecord,
+  type ProviderPricing,
   storageKeys,
 } from '@inkpost/shared';
 import { makeThumbnail } from '../thumbnail.js';
@@ -25,6 +26,8 @@ export interface RenderDeps extends GenerationDeps {
   storage: Storage;
   providerFor: (name: string) => ImageProvider | null;
   log: Logger;
+  /** A provider's prices, for the post's cost. */
+  pricingFor?: (provider: string) => ProviderPricing | null;
   /** Pauses the provider's queue for every worker (a 429's Retry-After). */
   pauseProvider?: (provider: string, ms: number) => Promise<void>;
 }
@@ -63,7 +66,8 @@ export async function renderPage(
     const image = recordFor(existing, data.version, pending.provider);
     const bytes = await deps.storage.getBuffer(existing);
     if (bytes) image.thumbKey = await storeThumbnail(deps, post.id, data, bytes);
-    await complete(deps, post.id, data, image, 0);
+    // The call that made it was paid by the worker that died before recording it.
+    await complete(deps, post.id, data, image, 1);
     return 'reused';
   }
   const provider = deps.providerFor(pending.provider);
@@ -148,7 +152,9 @@ async function complete(
   image: ImageVersionRecord,
   calls: number,
 ) {
-  const outcome = await deps.store.update(postId, (p) => markCompleted(p, data.pageId, image, calls));
+  const pricing = deps.pricingFor?.(image.provider) ?? null;
+  const cost = { amount: pricing?.perImage ?? null, currency: pricing?.currency ?? null };
+  const outcome = await deps.store.update(postId, (p) => markCompleted(p, data.pageId, image, calls, cost));
   // A finished cover releases the pages waiting for it; enqueueing is idempotent, so a retry of this job re-does it.
   await enqueueRunnable(deps, outcome.post, data.requestId);
 }

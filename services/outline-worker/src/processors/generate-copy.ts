@@ -5,6 +5,7 @@ import {
   markCopyWriting,
   type PostStore,
   type TextUsage,
+  textCost,
 } from '@inkpost/core';
 import { ProviderError, type TextClient } from '@inkpost/providers';
 import type { CopyJobData, PostRecord, ProvidersConfig, TextProviderConfig } from '@inkpost/shared';
@@ -63,7 +64,11 @@ export async function generateCopy(
     const error = err instanceof ProviderError ? { code: err.code, message: err.message } : internalError();
     return fail(deps, post, data, error, { ...NO_USAGE, calls: 1 });
   }
-  const usage = { tokensIn: result.tokensIn, tokensOut: result.tokensOut, calls: 1 };
+  const cost = {
+    amount: textCost(config.pricing, result.tokensIn, result.tokensOut),
+    currency: config.pricing?.currency ?? null,
+  };
+  const usage = { tokensIn: result.tokensIn, tokensOut: result.tokensOut, calls: 1, cost };
   try {
     return done(deps, post, data, parseCopy(result.text), usage);
   } catch (err) {

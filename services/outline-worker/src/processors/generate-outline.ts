@@ -1,16 +1,21 @@
 import {
+  addTextUsage,
+  estimateFor,
   type GenerationDeps,
   type Logger,
   newPageRecord,
   type PostStore,
   type Storage,
   startGeneration,
+  type TextUsage,
+  textCost,
 } from '@inkpost/core';
 import { ProviderError, type TextClient } from '@inkpost/providers';
 import {
   newPageId,
   type OutlineJobData,
   type PostRecord,
+  type ProviderPricing,
   type ProvidersConfig,
   postEvent,
   type TextProviderConfig,
@@ -21,6 +26,8 @@ import { type OutlinePage, OutlineParseError, parseOutline } from '../outline/pa
 import { buildOutlinePrompt } from '../outline/prompt.js';
 
 export interface OutlineDeps extends GenerationDeps {
+  /** An image provider's prices, for the estimate of what generate will spend. */
+  imagePricingFor?: (provider: string) => ProviderPricing | null;
   store: PostStore;
   storage: Storage;
   textProviders: ProvidersConfig<TextProviderConfig>;
@@ -38,11 +45,8 @@ export interface JobAttempt {
 
 export type OutlineOutcome = 'outlined' | 'skipped' | 'failed';
 
-interface RawOutline {
+interface RawOutline extends TextUsage {
   text: string;
-  tokensIn: number;
-  tokensOut: number;
-  calls: number;
 }
 
 interface Written extends Omit<RawOutline, 'text'> {
@@ -90,7 +94,10 @@ export async function generateOutline(
     await failOutline(deps, post.id, data.attempt, describe(err), raw);
     return 'failed';
   }
-  const outcome = await deps.store.update(post.id, (p) => applyOutline(p, data.attempt, { ...raw, pages }));
+  const imagePricing = deps.imagePricingFor?.(post.imageProvider) ?? null;
+  const outcome = await deps.store.update(post.id, (p) =>
+    applyOutline(p, data.attempt, { ...raw, pages }, imagePricing),
+  );
   if (outcome.changed) await autoGenerate(outcome.post, data, deps);
   return outcome.changed ? 'outlined' : 'skipped';
 }
@@ -121,15 +128,24 @@ async function requestOutline(
     signal: attempt.signal,
   });
   deps.log.debug({ postId: post.id, tokensOut: result.tokensOut }, 'outline text received');
-  return { ...result, calls: 1 };
+  const cost = {
+    amount: textCost(config.pricing, result.tokensIn, result.tokensOut),
+    currency: config.pricing?.currency ?? null,
+  };
+  return { ...result, calls: 1, cost };
 }
 
-function applyOutline(post: PostRecord, attempt: number, written: Written) {
+function applyOutline(
+  post: PostRecord,
+  attempt: number,
+  written: Written,
+  imagePricing: ProviderPricing | null,
+) {
   if (post.status !== 'outlining' || post.outlineAttempt !== attempt) return { unchanged: true };
   post.pages = written.pages.map((p) => newPageRecord(newPageId(), p.type, p.content));
   post.status = 'outlined';
   addUsage(post, written);
-  post.estimate = { images: post.pages.length, cost: null, currency: null };
+  post.estimate = estimateFor(post, imagePricing);
   return {
     events: [
       postEvent('outline.completed', { pages: post.pages.map((p, i) => toPageView(post.id, p, i)) }),
@@ -180,7 +196,5 @@ export async function outlineJobFailed(data: OutlineJobData, err: Error, deps: O
 }
 
 function addUsage(post: PostRecord, usage: Omit<RawOutline, 'text'>): void {
-  post.usage.textTokensIn += usage.tokensIn;
-  post.usage.textTokensOut += usage.tokensOut;
-  post.usage.providerCalls += usage.calls;
+  addTextUsage(post, usage);
 }
