@@ -9,7 +9,6 @@ import {
   type WebhookEventName,
   type WebhookJobData,
 } from '@inkpost/shared';
-import { z } from 'zod';
 
 export { WEBHOOK_EVENTS, type WebhookEventName, WebhookJobData } from '@inkpost/shared';
 

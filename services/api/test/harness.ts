@@ -7,14 +7,7 @@ import { ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { createLogger, createStorage } from '@inkpost/core';
 import { loadImageWorkerConfig, startImageWorker } from '@inkpost/image-worker';
 import { loadOutlineWorkerConfig, startOutlineWorker } from '@inkpost/outline-worker';
-import {
-  ApiEnv,
-  type ApiEnv as ApiEnvType,
-  loadImageProviders,
-  loadTextProviders,
-  type PostView,
-  parseEnv,
-} from '@inkpost/shared';
+import { ApiEnv, type ApiEnv as ApiEnvType, type PostView, parseEnv } from '@inkpost/shared';
 import {
   cleanupRedisPrefix,
   createS3Client,
