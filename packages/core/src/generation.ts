@@ -1,7 +1,9 @@
 import { outlineJobId, type PostRecord, pageJobId } from '@inkpost/shared';
 import type { Queue } from 'bullmq';
+import type { DailyImageBudget } from './budget.js';
 import { cancelWork, defaultGenerationTargets, planGeneration, runnableRenders } from './post-state.js';
 import type { PostStore } from './post-store.js';
+import { PostNotFoundError } from './post-store.js';
 import type { Queues } from './queues.js';
 
 /** A request that the post's current state does not allow (answered 409 by the API). */
@@ -20,6 +22,8 @@ export interface GenerationDeps {
   queues: Queues;
   /** The job attempts of an image provider (its `max_attempts`). */
   attemptsFor: (provider: string) => number;
+  /** Daily image budgets; without it there is no limit. */
+  budget?: DailyImageBudget;
 }
 
 /**
@@ -33,14 +37,27 @@ export async function startGeneration(
   indexes: number[] | undefined | ((post: PostRecord) => number[]),
   requestId: string | undefined,
 ): Promise<{ post: PostRecord; queued: number[] }> {
-  const outcome = await deps.store.update(postId, (post) => {
+  const targetsOf = (post: PostRecord) => {
     const chosen = typeof indexes === 'function' ? indexes(post) : indexes;
     assertCanGenerate(post, chosen);
-    const targets = chosen ?? defaultGenerationTargets(post);
-    return planGeneration(post, targets, post.imageProvider, new Date().toISOString());
-  });
-  await enqueueRunnable(deps, outcome.post, requestId);
-  return { post: outcome.post, queued: outcome.value?.queued ?? [] };
+    return (chosen ?? defaultGenerationTargets(post)).filter((i) => !post.pages[i]?.image.pending);
+  };
+  // Reserve the budget before anything is queued, so no provider call happens over it.
+  const before = await deps.store.get(postId);
+  if (!before) throw new PostNotFoundError(`post ${postId} not found`);
+  const reserved = new Set(targetsOf(before)).size;
+  await deps.budget?.reserve(before.tenant, reserved);
+  let queued: number[] = [];
+  try {
+    const outcome = await deps.store.update(postId, (post) =>
+      planGeneration(post, targetsOf(post), post.imageProvider, new Date().toISOString()),
+    );
+    queued = outcome.value?.queued ?? [];
+    await enqueueRunnable(deps, outcome.post, requestId);
+    return { post: outcome.post, queued };
+  } finally {
+    if (queued.length < reserved) await deps.budget?.release(before.tenant, reserved - queued.length);
+  }
 }
 
 /** Adds the BullMQ job of every render that may run now (idempotent). */

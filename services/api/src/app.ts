@@ -8,6 +8,8 @@ import { registerAdmin } from './plugins/admin.js';
 import { registerAuth } from './plugins/auth.js';
 import { registerDocs } from './plugins/docs.js';
 import { registerIdempotency } from './plugins/idempotency.js';
+import { registerMetrics } from './plugins/metrics.js';
+import { registerRateLimit } from './plugins/rate-limit.js';
 import { archiveRoutes } from './routes/archive.js';
 import { eventRoutes } from './routes/events.js';
 import { healthRoutes } from './routes/health.js';
@@ -40,8 +42,10 @@ export async function buildApp(
   });
   registerErrorHandling(app);
   registerAuth(app, ctx.apiKeys);
+  await registerRateLimit(app, ctx);
   registerIdempotency(app, ctx);
   await registerDocs(app);
+  await registerMetrics(app, ctx);
   await app.register(multipart, {
     attachFieldsToBody: true,
     limits: { files: LIMITS.referenceImages, fileSize: LIMITS.referenceImageBytes, fields: 20 },

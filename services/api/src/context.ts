@@ -1,6 +1,7 @@
 import {
   createRedis,
   createStorage,
+  DailyImageBudget,
   installCommitHooks,
   type Logger,
   ManifestWriter,
@@ -32,6 +33,7 @@ export interface ApiContext {
   queues: Queues;
   storage: Storage;
   hub: EventHub;
+  budget: DailyImageBudget;
   textProviders: ProvidersConfig<TextProviderConfig>;
   imageProviders: ProvidersConfig<ImageProviderConfig>;
   /** API key → tenant; empty when the API runs open. */
@@ -70,6 +72,7 @@ export async function createApiContext(
   const storage = createStorage(env);
   await storage.ensureReady();
   const hub = new EventHub(subscriber, store, log);
+  const budget = new DailyImageBudget(redis, env.KEY_PREFIX, env);
   const manifests = new ManifestWriter(store, storage, log);
   installCommitHooks(store, {
     manifests,
@@ -86,6 +89,7 @@ export async function createApiContext(
     queues,
     storage,
     hub,
+    budget,
     ...settings,
     async close() {
       await hub.close();

@@ -1,4 +1,9 @@
-import { PostNotFoundError, PostStateError } from '@inkpost/core';
+import {
+  BudgetExceededError,
+  PostNotFoundError,
+  PostStateError,
+  secondsUntilUtcMidnight,
+} from '@inkpost/core';
 import type { FastifyError, FastifyInstance } from 'fastify';
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
 
@@ -60,6 +65,11 @@ export function registerErrorHandling(app: FastifyInstance): void {
       return reply.status(404).send({ error: { code: 'not_found', message: 'Post not found.' } });
     if (error instanceof PostStateError)
       return reply.status(409).send({ error: { code: error.code, message: error.message } });
+    if (error instanceof BudgetExceededError) {
+      const details = { limit: error.limit, used: error.used, requested: error.requested };
+      reply.header('retry-after', String(secondsUntilUtcMidnight()));
+      return reply.status(429).send({ error: { code: error.code, message: error.message, details } });
+    }
     const status = error.statusCode ?? 500;
     if (status >= 400 && status < 500) {
       const code = error.code ? (FASTIFY_CODES[error.code] ?? toSnakeCase(error.code)) : 'bad_request';

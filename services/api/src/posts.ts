@@ -184,6 +184,7 @@ export function generationDeps(ctx: ApiContext) {
     store: ctx.store,
     queues: ctx.queues,
     attemptsFor: (provider: string) => ctx.imageProviders.providers.get(provider)?.maxAttempts ?? 3,
+    budget: ctx.budget,
   };
 }
 

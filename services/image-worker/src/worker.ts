@@ -4,6 +4,7 @@ import {
   keySpace,
   type Logger,
   ManifestWriter,
+  MetricsRecorder,
   PostStore,
   Queues,
   type Storage,
@@ -68,6 +69,7 @@ export async function startImageWorker(
     providerFor: (name) => providers.get(name) ?? null,
     attemptsFor: (name) => opts.imageProviders.providers.get(name)?.maxAttempts ?? 3,
     pricingFor: (name) => opts.imageProviders.providers.get(name)?.pricing ?? null,
+    metrics: new MetricsRecorder(redis, opts.keyPrefix),
     pauseProvider: (name, ms) => queues.image(name).rateLimit(ms),
   };
   const names = opts.only ?? [...opts.imageProviders.providers.keys()];
@@ -110,6 +112,8 @@ async function startProviderWorker(
         version: data.version,
         requestId: data.requestId,
       });
+      const jobStarted = performance.now();
+      const seconds = () => (performance.now() - jobStarted) / 1000;
       try {
         const outcome = await renderPage(
           data,
@@ -117,9 +121,12 @@ async function startProviderWorker(
           { ...deps, log },
         );
         log.info({ outcome, provider: config.name }, 'page job done');
+        deps.metrics?.job(queueName, jobs.pageRender.name, outcome, seconds());
         return outcome;
       } catch (err) {
-        if (err instanceof RateLimited) throw Worker.RateLimitError();
+        const limited = err instanceof RateLimited;
+        deps.metrics?.job(queueName, jobs.pageRender.name, limited ? 'rate_limited' : 'retry', seconds());
+        if (limited) throw Worker.RateLimitError();
         throw err;
       }
     },

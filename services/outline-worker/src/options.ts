@@ -57,6 +57,7 @@ export function loadOutlineWorkerConfig(processEnv: NodeJS.ProcessEnv) {
           timeoutMs: env.WEBHOOK_TIMEOUT_MS,
         },
         copyTemplateFor: (tenant) => templates.get(tenant),
+        budget: env,
       };
     },
   };

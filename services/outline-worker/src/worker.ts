@@ -1,9 +1,11 @@
 import {
   createRedis,
+  DailyImageBudget,
   installCommitHooks,
   keySpace,
   type Logger,
   ManifestWriter,
+  MetricsRecorder,
   PostStore,
   Queues,
   type Storage,
@@ -42,6 +44,8 @@ export interface OutlineWorkerOptions {
   webhookUrlFor?: (post: PostRecord) => string | null;
   webhook?: Pick<WebhookDeps, 'secretFor' | 'allowPrivate' | 'timeoutMs'>;
   copyTemplateFor?: (tenant: string) => string | undefined;
+  /** Daily image budgets (DAILY_IMAGE_BUDGET / DAILY_IMAGE_BUDGETS), enforced when auto-generating. */
+  budget?: { DAILY_IMAGE_BUDGET: number; DAILY_IMAGE_BUDGETS?: string };
 }
 
 /**
@@ -81,6 +85,7 @@ export async function startOutlineWorker(
     log: opts.log,
     attemptsFor: (provider) => opts.imageProviders.providers.get(provider)?.maxAttempts ?? 3,
     imagePricingFor: (provider) => opts.imageProviders.providers.get(provider)?.pricing ?? null,
+    budget: opts.budget ? new DailyImageBudget(redis, opts.keyPrefix, opts.budget) : undefined,
     clientFor,
   };
   const copyDeps = {
@@ -98,6 +103,7 @@ export async function startOutlineWorker(
     timeoutMs: opts.webhook?.timeoutMs ?? 10_000,
   };
   const connections: Redis[] = [];
+  const metrics = new MetricsRecorder(redis, opts.keyPrefix);
   const start = (
     queue: string,
     processor: Processor,
@@ -107,7 +113,19 @@ export async function startOutlineWorker(
     // BullMQ does not close a connection it was handed; these are quit in close().
     const connection = createRedis(opts.redisUrl, 'worker', `inkpost-${queue}-worker`);
     connections.push(connection);
-    const worker = new Worker(queue, processor, {
+    const timed: Processor = async (job, token, signal) => {
+      const started = performance.now();
+      const seconds = () => (performance.now() - started) / 1000;
+      try {
+        const outcome = await processor(job, token, signal);
+        metrics.job(queue, job.name, String(outcome), seconds());
+        return outcome;
+      } catch (err) {
+        metrics.job(queue, job.name, 'retry', seconds());
+        throw err;
+      }
+    };
+    const worker = new Worker(queue, timed, {
       connection,
       prefix: keySpace(opts.keyPrefix),
       concurrency,

@@ -58,6 +58,9 @@ const commonShape = {
   WEBHOOK_TIMEOUT_MS: z.preprocess(emptyAsUndefined, int(1_000, 120_000).default(10_000)),
   /** First retry delay of a failed webhook delivery; later ones double. */
   WEBHOOK_BACKOFF_MS: z.preprocess(emptyAsUndefined, int(0, 3_600_000).default(10_000)),
+  /** Images a tenant may queue per UTC day (0 = no limit); DAILY_IMAGE_BUDGETS overrides it per tenant. */
+  DAILY_IMAGE_BUDGET: z.preprocess(emptyAsUndefined, int(0, 10_000_000).default(0)),
+  DAILY_IMAGE_BUDGETS: optionalString,
   /** First retry delay of a failed provider call; later ones double, with jitter. */
   RETRY_BACKOFF_MS: z.preprocess(emptyAsUndefined, int(0, 600_000).default(3_000)),
   /** How often workers look for jobs whose worker died (stalled jobs). */
@@ -77,6 +80,12 @@ export const ApiEnv = z.object({
   /** HTTP Basic credentials of /admin/queues; without them the dashboard is only mounted when the API runs open. */
   ADMIN_USER: optionalString,
   ADMIN_PASSWORD: optionalString,
+  /** The dashboard shows queues but cannot retry, clean or remove jobs. */
+  ADMIN_READ_ONLY: z.preprocess(emptyAsUndefined, bool.default(false)),
+  /** Requests per minute per API key when API_KEYS are set; 0 turns the limit off. */
+  RATE_LIMIT_PER_MINUTE: z.preprocess(emptyAsUndefined, int(0, 1_000_000).default(600)),
+  /** Largest reference image accepted, in pixels (width × height). */
+  MAX_IMAGE_PIXELS: z.preprocess(emptyAsUndefined, int(1, 1_000_000_000).default(40_000_000)),
 });
 export type ApiEnv = z.infer<typeof ApiEnv>;
 

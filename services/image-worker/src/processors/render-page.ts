@@ -3,6 +3,7 @@ import {
   type GenerationDeps,
   isPendingRender,
   type Logger,
+  type MetricsRecorder,
   markCompleted,
   markFailed,
   markStarted,
@@ -28,6 +29,8 @@ export interface RenderDeps extends GenerationDeps {
   log: Logger;
   /** A provider's prices, for the post's cost. */
   pricingFor?: (provider: string) => ProviderPricing | null;
+  /** Provider latency and outcomes for /metrics. */
+  metrics?: MetricsRecorder;
   /** Pauses the provider's queue for every worker (a 429's Retry-After). */
   pauseProvider?: (provider: string, ms: number) => Promise<void>;
 }
@@ -83,15 +86,22 @@ export async function renderPage(
   const started = await deps.store.update(post.id, (p) => markStarted(p, data.pageId, data.version));
   if (!started.value) return 'skipped';
   try {
-    const rendered = await provider.render({
-      topic: post.topic,
-      pageIndex: started.post.pages.findIndex((p) => p.id === data.pageId),
-      pages: started.post.pages.map((p) => ({ type: p.type, content: p.content })),
-      aspectRatio: post.aspectRatio,
-      style: post.style,
-      references: await loadReferences(deps.storage, started.post, data),
-      signal: attempt.signal,
-    });
+    const references = await loadReferences(deps.storage, started.post, data);
+    const callStarted = performance.now();
+    const rendered = await observed(
+      deps,
+      provider.name,
+      callStarted,
+      provider.render({
+        topic: post.topic,
+        pageIndex: started.post.pages.findIndex((p) => p.id === data.pageId),
+        pages: started.post.pages.map((p) => ({ type: p.type, content: p.content })),
+        aspectRatio: post.aspectRatio,
+        style: post.style,
+        references,
+        signal: attempt.signal,
+      }),
+    );
     const key = storageKeys.pageImage(
       post.id,
       data.pageId,
@@ -186,6 +196,24 @@ async function loadReferences(
     if (bytes) refs.push({ bytes, mimeType: ref.mimeType, role: 'user' });
   }
   return refs;
+}
+
+/** Records a provider call's latency and result (ok, or the error's code) as it settles. */
+async function observed<T>(
+  deps: RenderDeps,
+  provider: string,
+  started: number,
+  call: Promise<T>,
+): Promise<T> {
+  const seconds = () => (performance.now() - started) / 1000;
+  try {
+    const result = await call;
+    deps.metrics?.providerCall(provider, 'ok', seconds());
+    return result;
+  } catch (err) {
+    deps.metrics?.providerCall(provider, err instanceof ProviderError ? err.code : 'error', seconds());
+    throw err;
+  }
 }
 
 /** Makes the page's thumbnail once, next to the image; an image sharp cannot read still counts, without one. */

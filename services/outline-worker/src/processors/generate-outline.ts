@@ -1,5 +1,6 @@
 import {
   addTextUsage,
+  BudgetExceededError,
   estimateFor,
   type GenerationDeps,
   type Logger,
@@ -157,7 +158,17 @@ function applyOutline(
 /** Starts the images of an auto-generating post whose pages have never been queued (idempotent). */
 async function autoGenerate(post: PostRecord, data: OutlineJobData, deps: OutlineDeps): Promise<boolean> {
   if (!post.autoGenerate || post.pages.some((p) => p.image.lastVersion > 0)) return false;
-  await startGeneration(deps, post.id, undefined, data.requestId);
+  try {
+    await startGeneration(deps, post.id, undefined, data.requestId);
+  } catch (err) {
+    if (!(err instanceof BudgetExceededError)) throw err;
+    // The outline stands; the images wait until the budget allows (the user can generate then).
+    await deps.store.update(post.id, (p) => {
+      p.error = { code: err.code, message: err.message };
+      return {};
+    });
+    return false;
+  }
   return true;
 }
 

@@ -1,0 +1,80 @@
+import type {
+  CreatePostBody,
+  ListPostsQuery as ListPostsQuerySchema,
+  PageView,
+  PatchPostBody,
+  PostList as PostListSchema,
+  PostStatus as PostStatusSchema,
+  PostView,
+  StoredEvent,
+} from '@inkpost/shared/contract';
+import type { z } from 'zod';
+
+// Every resource type is inferred from the contract's zod schemas, so the client cannot drift from the API.
+export type Post = z.infer<typeof PostView>;
+export type Page = z.infer<typeof PageView>;
+export type PostStatus = z.infer<typeof PostStatusSchema>;
+export type PostList = z.infer<typeof PostListSchema>;
+/** What `createPost` accepts: the request body before the API applies its defaults. */
+export type CreatePostInput = z.input<typeof CreatePostBody>;
+export type UpdatePostInput = z.input<typeof PatchPostBody>;
+export type ListPostsQuery = Partial<z.input<typeof ListPostsQuerySchema>>;
+
+/** One message of a post's event stream: the `snapshot` (the whole Post) or a stored event, each with its id. */
+export type InkpostEvent = StoredEvent | { id: string; name: 'snapshot'; data: Post };
+export type InkpostEventName = InkpostEvent['name'];
+
+/** A reference image file for `createPost` (sent as multipart under `images`). */
+export type ImageFile = Blob | { bytes: Uint8Array; mimeType: string; filename?: string };
+
+// The provider and health routes keep their response schemas next to the routes (services/api), not in the
+// contract, so these mirror them; move them to @inkpost/shared/contract and infer them here once they live there.
+export interface ProviderInfo {
+  name: string;
+  type: string;
+  model: string | null;
+  endpoint: string | null;
+  /** Masked: only the last 4 characters are shown. */
+  apiKey: string | null;
+  active: boolean;
+  concurrency: number | null;
+  rateLimitPerMinute: number | null;
+  pricing: {
+    perImage: number | null;
+    per1kInputTokens: number | null;
+    per1kOutputTokens: number | null;
+    currency: string;
+  } | null;
+}
+
+export interface ProviderList {
+  text: ProviderInfo[];
+  image: ProviderInfo[];
+}
+
+export type ProviderKind = keyof ProviderList;
+
+export interface ProviderTestResult {
+  ok: boolean;
+  latencyMs: number;
+  message: string;
+}
+
+export interface StyleList {
+  styles: { name: string }[];
+}
+
+export interface Health {
+  status: 'ok' | 'unavailable';
+  checks?: Record<string, string>;
+}
+
+/** Per-call options every method takes. */
+export interface CallOptions {
+  signal?: AbortSignal;
+}
+
+/** Options of the POSTs that start work: the Idempotency-Key to send (a random one by default). */
+export interface MutationOptions extends CallOptions {
+  idempotencyKey?: string;
+}
