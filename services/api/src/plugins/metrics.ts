@@ -5,15 +5,7 @@ import type { ApiContext } from '../context.js';
 import { allQueues } from './admin.js';
 import { requireAdmin } from './basic-auth.js';
 
-const QUEUE_STATES = [
-  'waiting',
-  'active',
-  'delayed',
-  'prioritized',
-  'failed',
-  'completed',
-  'paused',
-] as const;
+const QUEUE_STATES = ['waiting', 'active', 'delayed', 'prioritized', 'failed', 'completed'] as const;
 
 /**
  * `/metrics` for Prometheus: this API process (HTTP latency per route, SSE connections, Node internals), queue
