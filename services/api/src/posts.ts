@@ -51,7 +51,12 @@ export async function createPost(
   checkProvider('image', ctx.imageProviders.providers, body.imageProvider);
   if (body.webhookUrl) await checkWebhookUrl(ctx, tenant, body.webhookUrl);
   const id = newPostId();
-  const referenceImages = await storeReferenceImages(ctx.storage, id, body.referenceImages ?? []);
+  const referenceImages = await storeReferenceImages(
+    ctx.storage,
+    id,
+    body.referenceImages ?? [],
+    ctx.env.MAX_IMAGE_PIXELS,
+  );
   const now = new Date().toISOString();
   const pages = (body.pages ?? []).map((p) => newPageRecord(newPageId(), p.type, p.content));
   const record: PostRecord = {

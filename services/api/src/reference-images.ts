@@ -6,6 +6,7 @@ import {
   sniffImageMime,
   storageKeys,
 } from '@inkpost/shared';
+import { imageSize } from 'image-size';
 import { HttpError } from './errors.js';
 
 export interface ReferenceImageUpload {
@@ -21,8 +22,9 @@ export async function storeReferenceImages(
   storage: Storage,
   postId: string,
   uploads: ReferenceImageUpload[],
+  maxPixels: number,
 ): Promise<ReferenceImageRecord[]> {
-  const decoded = uploads.map((u, i) => decode(u, i));
+  const decoded = uploads.map((u, i) => decode(u, i, maxPixels));
   return Promise.all(
     decoded.map(async ({ bytes, mimeType }, n) => {
       const key = storageKeys.referenceImage(postId, n, extensionForMime(mimeType));
@@ -32,7 +34,34 @@ export async function storeReferenceImages(
   );
 }
 
-function decode(upload: ReferenceImageUpload, index: number): { bytes: Buffer; mimeType: string } {
+/**
+ * Width and height from the image header (no decoding), so a decompression bomb or a huge canvas is refused before
+ * any model or library tries to open it.
+ */
+function checkDimensions(bytes: Buffer, where: string, maxPixels: number): void {
+  let size: { width?: number; height?: number };
+  try {
+    size = imageSize(bytes);
+  } catch {
+    throw new HttpError(400, 'invalid_image', `${where}: the image header cannot be read.`);
+  }
+  const { width = 0, height = 0 } = size;
+  if (width <= 0 || height <= 0)
+    throw new HttpError(400, 'invalid_image', `${where}: the image has no size.`);
+  if (width * height > maxPixels || width > 20_000 || height > 20_000) {
+    throw new HttpError(
+      400,
+      'image_too_large',
+      `${where}: ${width}×${height} is too large; at most ${Math.floor(maxPixels / 1e6)} megapixels and 20000 px a side.`,
+    );
+  }
+}
+
+function decode(
+  upload: ReferenceImageUpload,
+  index: number,
+  maxPixels: number,
+): { bytes: Buffer; mimeType: string } {
   const base64 = upload.data.replace(/^data:[^,]*;base64,/, '');
   const bytes = Buffer.from(base64, 'base64');
   const where = `referenceImages.${index}`;
@@ -48,5 +77,6 @@ function decode(upload: ReferenceImageUpload, index: number): { bytes: Buffer; m
   const mimeType = sniffImageMime(bytes);
   if (!mimeType)
     throw new HttpError(400, 'invalid_image', `${where}: the data is not a PNG, JPEG, WebP or GIF image.`);
+  checkDimensions(bytes, where, maxPixels);
   return { bytes, mimeType };
 }
