@@ -195,3 +195,86 @@ describe('the editing loop', () => {
     expect(listed.items.map((p) => p.id)).toContain(post.id);
   });
 });
+
+describe('retry-failed, aspect ratios and styles', () => {
+  it('re-queues only the failed pages, cover first', async () => {
+    const { startFakeProvider } = await import('@inkpost/testkit');
+    const fake = await startFakeProvider();
+    const stack = await startStack({
+      imageProvidersYaml: [
+        'active_provider: flaky',
+        'providers:',
+        '  flaky:',
+        '    type: image_api',
+        '    api_key: k-1234',
+        `    base_url: ${fake.url}`,
+        '    model: m',
+        '    endpoint_type: /v1/images/generations',
+        '    max_attempts: 1',
+      ].join('\n'),
+    });
+    try {
+      // The cover fails (not retryable): the pages waiting for it fail with it.
+      fake.enqueue('/v1/images/generations', {
+        kind: 'status',
+        status: 400,
+        body: { error: { message: 'bad prompt' } },
+      });
+      const created = await stack.createPost({ topic: 'Retry', pages, autoGenerate: true });
+      await stack.follow(created.id);
+      const failed = (await (await stack.request('GET', `/v1/posts/${created.id}`)).json()) as PostView;
+      expect(failed.pages.map((p) => p.image.error?.code)).toEqual([
+        'provider_rejected',
+        'cover_failed',
+        'cover_failed',
+        'cover_failed',
+      ]);
+      const res = await stack.request('POST', `/v1/posts/${created.id}/retry-failed`, {});
+      expect(res.status).toBe(202);
+      await stack.follow(created.id);
+      const done = (await (await stack.request('GET', `/v1/posts/${created.id}`)).json()) as PostView;
+      expect(done.status).toBe('completed');
+      const images = fake.requests.filter((r) => r.path.includes('/images/'));
+      expect(images).toHaveLength(5);
+      expect(images[1]!.json.prompt).toContain('page 1 of 4');
+      const nothing = await stack.request('POST', `/v1/posts/${created.id}/retry-failed`, {});
+      expect(((await nothing.json()) as PostView).revision).toBe(done.revision);
+    } finally {
+      await stack.close();
+      await fake.close();
+    }
+  });
+
+  it('renders a 1:1 post as square cards, and the style changes the card', async () => {
+    const { readPngSize } = await import('@inkpost/testkit');
+    const stack = await startStack();
+    try {
+      const square = await stack.createPost({
+        topic: 'Square',
+        pages,
+        autoGenerate: true,
+        aspectRatio: '1:1',
+        style: 'pastel',
+      });
+      const plain = await stack.createPost({
+        topic: 'Square',
+        pages,
+        autoGenerate: true,
+        aspectRatio: '1:1',
+        style: 'minimal',
+      });
+      await stack.follow(square.id);
+      await stack.follow(plain.id);
+      const [a, b] = await Promise.all(
+        [square.id, plain.id].map(async (id) => {
+          const post = (await (await stack.request('GET', `/v1/posts/${id}`)).json()) as PostView;
+          return Buffer.from(await (await stack.request('GET', post.pages[0]!.image.url!)).arrayBuffer());
+        }),
+      );
+      expect(readPngSize(a!)).toEqual({ width: 1080, height: 1080 });
+      expect(a!.equals(b!)).toBe(false);
+    } finally {
+      await stack.close();
+    }
+  });
+});

@@ -151,3 +151,32 @@ describe('a worker killed mid-call', () => {
     }
   }, 60_000);
 });
+
+describe('SIGTERM during generation', () => {
+  it('lets the worker finish its running call, exit cleanly, and loses nothing', async () => {
+    const fake = await startFakeProvider({ latencyMs: 300 });
+    const stack = await startStack({ imageProvidersYaml: yaml(fake), imageWorkerProcesses: 1 });
+    try {
+      const post = await stack.createPost({ topic: 'SIGTERM', pages: pages(4) });
+      await stack.request('POST', `/v1/posts/${post.id}/generate`, {});
+      await until(() => fake.imageInflight === 1);
+      const worker = stack.imageWorkers[0]!;
+      const exited = new Promise<number | null>((resolve) => worker.once('exit', (code) => resolve(code)));
+      worker.kill('SIGTERM');
+      expect(await exited).toBe(0);
+      // The call that was running when the signal came finished and was recorded, not abandoned.
+      expect(fake.imageInflight).toBe(0);
+      await stack.spawnImageWorker();
+      const events = await stack.follow(post.id, 30_000);
+      expect(events.at(-1)?.event).toBe('post.completed');
+      expect(imageRequests(fake)).toHaveLength(4);
+      const keys = (await stack.listObjects(`posts/${post.id}/pages/`)).filter(
+        (k) => !k.includes('/thumbs/'),
+      );
+      expect(keys).toHaveLength(4);
+    } finally {
+      await stack.close();
+      await fake.close();
+    }
+  }, 60_000);
+});
