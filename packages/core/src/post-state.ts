@@ -226,6 +226,40 @@ export function cancelWork(
   return { events, value: { renders, outline } };
 }
 
+type PostBasics = Pick<PostRecord, 'id' | 'tenant' | 'topic' | 'status' | 'textProvider' | 'imageProvider'>;
+
+/** A new post record: the given basics, everything else at its starting value (no usage, no copy, revision 0). */
+export function newPostRecord(basics: PostBasics & Partial<PostRecord>): PostRecord {
+  const now = new Date().toISOString();
+  return {
+    aspectRatio: '3:4',
+    style: null,
+    pageCountHint: null,
+    autoGenerate: false,
+    webhookUrl: null,
+    referenceImages: [],
+    pages: [],
+    copy: null,
+    copyState: { status: 'none', attempt: 0, error: null },
+    usage: {
+      textTokensIn: 0,
+      textTokensOut: 0,
+      imagesGenerated: 0,
+      providerCalls: 0,
+      cost: null,
+      currency: null,
+    },
+    estimate: null,
+    error: null,
+    outlineAttempt: 0,
+    requestId: null,
+    createdAt: now,
+    updatedAt: now,
+    revision: 0,
+    ...basics,
+  };
+}
+
 /** A fresh page record for outline text. */
 export function newPageRecord(id: string, type: PageRecord['type'], content: string): PageRecord {
   return {

@@ -10,6 +10,7 @@ import { registerDocs } from './plugins/docs.js';
 import { registerIdempotency } from './plugins/idempotency.js';
 import { registerMetrics } from './plugins/metrics.js';
 import { registerRateLimit } from './plugins/rate-limit.js';
+import { registerWeb } from './plugins/web.js';
 import { archiveRoutes } from './routes/archive.js';
 import { eventRoutes } from './routes/events.js';
 import { healthRoutes } from './routes/health.js';
@@ -57,5 +58,6 @@ export async function buildApp(
   await app.register(archiveRoutes(ctx));
   await app.register(providerRoutes(ctx));
   await registerAdmin(app, ctx);
+  await registerWeb(app);
   return app;
 }

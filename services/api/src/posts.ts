@@ -5,6 +5,7 @@ import {
   estimateFor,
   failedPages,
   newPageRecord,
+  newPostRecord,
   publishCancel,
   requestCopy,
   StaleRevisionError,
@@ -57,9 +58,7 @@ export async function createPost(
     body.referenceImages ?? [],
     ctx.env.MAX_IMAGE_PIXELS,
   );
-  const now = new Date().toISOString();
-  const pages = (body.pages ?? []).map((p) => newPageRecord(newPageId(), p.type, p.content));
-  const record: PostRecord = {
+  const record = newPostRecord({
     id,
     tenant,
     topic: body.topic,
@@ -72,25 +71,10 @@ export async function createPost(
     imageProvider: body.imageProvider ?? ctx.imageProviders.active,
     webhookUrl: body.webhookUrl ?? null,
     referenceImages,
-    pages,
-    copy: null,
-    copyState: { status: 'none', attempt: 0, error: null },
-    usage: {
-      textTokensIn: 0,
-      textTokensOut: 0,
-      imagesGenerated: 0,
-      providerCalls: 0,
-      cost: null,
-      currency: null,
-    },
-    estimate: null,
-    error: null,
+    pages: (body.pages ?? []).map((p) => newPageRecord(newPageId(), p.type, p.content)),
     outlineAttempt: body.pages ? 0 : 1,
     requestId,
-    createdAt: now,
-    updatedAt: now,
-    revision: 0,
-  };
+  });
   if (body.pages) record.estimate = estimateFor(record, imagePricing(ctx, record.imageProvider));
   const events: PostEvent[] = [postEvent('post.status', { status: record.status })];
   const created = await ctx.store.create(record, events);
