@@ -1,7 +1,7 @@
 import type { PostView } from '@inkpost/shared';
 import { type FakeProvider, startFakeProvider } from '@inkpost/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Stack, startStack } from './harness.js';
+import { type Stack, startStack, workerLogs } from './harness.js';
 
 const yaml = (fake: FakeProvider) =>
   [
@@ -9,7 +9,7 @@ const yaml = (fake: FakeProvider) =>
     'providers:',
     '  limited:',
     '    type: image_api',
-    '    api_key: k-limited',
+    '    api_key: sk-limited-secret-9876',
     `    base_url: ${fake.url}`,
     '    model: m',
     '    endpoint_type: /v1/images/generations',
@@ -43,5 +43,34 @@ describe('provider concurrency across image-worker processes', () => {
     for (const messages of ends) expect(messages.at(-1)?.event).toBe('post.completed');
     expect(fake.requests.filter((r) => r.path.includes('/images/'))).toHaveLength(pages.length * 2);
     expect(fake.maxImageInflight).toBe(2);
+    // The provider key is in the config the workers read, never in anything they log.
+    expect(workerLogs.join('').length).toBeGreaterThan(0);
+    expect(workerLogs.join('')).not.toContain('sk-limited-secret-9876');
+  }, 60_000);
+
+  it('spaces requests by the rate limit across processes (rate_limit 300/min: one every 200 ms)', async () => {
+    const rated = await startFakeProvider({ latencyMs: 10 });
+    const limited = await startStack({
+      imageProvidersYaml: yaml(rated).replace(
+        '    concurrency: 2',
+        '    concurrency: 4\n    rate_limit: 300',
+      ),
+      imageWorkerProcesses: 2,
+    });
+    try {
+      const post = await limited.createPost({ topic: 'Rate', pages: pages.slice(0, 6), autoGenerate: true });
+      expect((await limited.follow(post.id, 30_000)).at(-1)?.event).toBe('post.completed');
+      const starts = rated.requests
+        .filter((r) => r.path.includes('/images/'))
+        .map((r) => r.startedAt)
+        .sort((a, b) => a - b);
+      expect(starts).toHaveLength(6);
+      // Jobs start one per 200 ms; each request then leaves after its own Redis/S3 reads, so individual gaps jitter.
+      // Over the five pages after the cover: four intervals of 200 ms (without the limit they start together).
+      expect(starts[5]! - starts[1]!).toBeGreaterThanOrEqual(600);
+    } finally {
+      await limited.close();
+      await rated.close();
+    }
   }, 60_000);
 });

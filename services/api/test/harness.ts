@@ -67,6 +67,9 @@ function writeTemp(name: string, content: string): string {
   return file;
 }
 
+/** Everything the spawned worker processes logged (their stdout), for checks such as "no secret in any log". */
+export const workerLogs: string[] = [];
+
 const IMAGE_WORKER_MAIN = fileURLToPath(new URL('../../image-worker/dist/main.js', import.meta.url));
 
 async function spawnImageWorkers(n: number, env: NodeJS.ProcessEnv): Promise<ChildProcess[]> {
@@ -83,6 +86,7 @@ async function spawnImageWorkers(n: number, env: NodeJS.ProcessEnv): Promise<Chi
         new Promise<void>((resolve, reject) => {
           child.once('exit', (code) => reject(new Error(`image-worker exited with ${code}`)));
           child.stdout!.on('data', (chunk: Buffer) => {
+            workerLogs.push(chunk.toString());
             if (process.env.TEST_WORKER_LOGS) process.stderr.write(chunk);
             if (chunk.toString().includes('image worker started')) resolve();
           });

@@ -136,7 +136,11 @@ async function startProviderWorker(
       concurrency: config.concurrency,
       lockDuration: opts.lockMs ?? 30_000,
       stalledInterval: opts.stalledIntervalMs ?? 30_000,
-      ...(config.rateLimitPerMinute ? { limiter: { max: config.rateLimitPerMinute, duration: 60_000 } } : {}),
+      // Requests are spaced evenly (one every 60 s / rate) rather than let through in a burst at each minute:
+      // providers count requests per minute over sliding windows, and a burst is what trips their limits.
+      ...(config.rateLimitPerMinute
+        ? { limiter: { max: 1, duration: Math.ceil(60_000 / config.rateLimitPerMinute) } }
+        : {}),
     },
   );
   worker.on('error', (err) => opts.log.error({ err, queue: queueName }, 'image worker error'));
