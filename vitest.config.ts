@@ -6,6 +6,7 @@ const packages = [
   'packages/core',
   'packages/providers',
   'packages/testkit',
+  'packages/client',
   'services/api',
   'services/outline-worker',
   'services/image-worker',

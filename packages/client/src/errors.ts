@@ -1,5 +1,5 @@
 /**
- * Every failure the client reports (except an abort the caller asked for, which surfaces as the signal's reason).
+ * Every failure the client reports, except an abort the caller asked for (that throws the signal's reason).
  * `status` is the HTTP status, or 0 when no HTTP answer was had: `network_error`, `timeout`, `wait_ended`.
  */
 export class InkpostError extends Error {
@@ -7,7 +7,9 @@ export class InkpostError extends Error {
   readonly status: number;
   readonly code: string;
   readonly details: unknown;
-  /** The API's `x-request-id` for this call: quote it when reporting a problem, it finds the server's logs. */
+  /**
+   * The API's `x-request-id` for this call: quote it when reporting a problem, it finds the server's logs.
+   */
   readonly requestId: string | null;
 
   constructor(init: {
@@ -36,7 +38,9 @@ export class InkpostError extends Error {
   }
 }
 
-function isErrorBody(value: unknown): value is { error: { code: string; message: string; details?: unknown } } {
+function isErrorBody(
+  value: unknown,
+): value is { error: { code: string; message: string; details?: unknown } } {
   if (typeof value !== 'object' || value === null) return false;
   const error = (value as { error?: unknown }).error;
   return (
@@ -47,7 +51,9 @@ function isErrorBody(value: unknown): value is { error: { code: string; message:
   );
 }
 
-/** The API's `{ error: { code, message, details? } }` as an InkpostError; anything else (a proxy's page) too. */
+/**
+ * The API's `{ error: { code, message, details? } }` as an InkpostError; anything else (a proxy's page) too.
+ */
 export async function errorFromResponse(res: Response): Promise<InkpostError> {
   const requestId = res.headers.get('x-request-id');
   const text = await res.text().catch(() => '');
@@ -62,10 +68,11 @@ export async function errorFromResponse(res: Response): Promise<InkpostError> {
     return new InkpostError({ status: res.status, code, message, details, requestId });
   }
   const snippet = text.trim().slice(0, 200);
+  const head = res.statusText ? `HTTP ${res.status} ${res.statusText}` : `HTTP ${res.status}`;
   return new InkpostError({
     status: res.status,
     code: `http_${res.status}`,
-    message: `HTTP ${res.status}${res.statusText ? ` ${res.statusText}` : ''}${snippet ? `: ${snippet}` : ''}`,
+    message: snippet ? `${head}: ${snippet}` : head,
     requestId,
   });
 }

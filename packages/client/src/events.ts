@@ -2,17 +2,21 @@ import { type EventName, TERMINAL_EVENTS } from '@inkpost/shared/contract';
 import { errorFromResponse, InkpostError, networkError } from './errors.js';
 import type { Http } from './http.js';
 import { isSettled } from './reduce.js';
-import { SseParser, type SseMessage } from './sse.js';
+import { type SseMessage, SseParser } from './sse.js';
 import type { CallOptions, InkpostEvent, Post } from './types.js';
 import { backoffMs, compareEventIds, linkSignals, sleep } from './util.js';
 
 export interface EventsOptions {
-  /** Resume after this event id (a previous iteration's last `event.id`); `'0-0'` replays the whole history. */
+  /**
+   * Resume after this event id (a previous iteration's last `event.id`); `'0-0'` replays the whole history.
+   */
   lastEventId?: string;
   signal?: AbortSignal;
   /** Connection attempts in a row that bring no event before giving up (default 8). */
   maxReconnects?: number;
-  /** A connection silent this long (the server pings every 15 s) is taken as dead and reopened (default 45 s). */
+  /**
+   * A connection silent this long (the server pings every 15 s) is taken as dead and reopened (default 45 s).
+   */
   idleTimeoutMs?: number;
 }
 
@@ -28,7 +32,9 @@ interface StreamState {
   lastError: unknown;
 }
 
-/** How one connection ended: the stream is over, or open another (after checking, when it brought nothing). */
+/**
+ * How one connection ended: the stream is over, or open another (after checking, when it brought nothing).
+ */
 type Outcome = 'done' | 'reconnect' | 'verify';
 
 const isTerminal = (event: InkpostEvent) => TERMINAL_EVENTS.includes(event.name as EventName);
@@ -36,8 +42,8 @@ const isTerminal = (event: InkpostEvent) => TERMINAL_EVENTS.includes(event.name 
 /**
  * A post's events over as many connections as it takes. Each reconnect sends the last id seen, so the server
  * replays exactly what was missed; ids are also compared here, so nothing is yielded twice even if a server
- * repeats itself. Ends after a terminal event, or when the server ends the stream of a post with nothing left to
- * happen (it does so right after the snapshot of an ended post).
+ * repeats itself. Ends after a terminal event, or when the server ends the stream of a post with nothing left
+ * to happen (it does so right after the snapshot of an ended post).
  */
 export async function* postEvents(
   deps: EventsDeps,
@@ -49,12 +55,25 @@ export async function* postEvents(
   for (;;) {
     const outcome = yield* connection(deps, postId, state, opts);
     if (outcome === 'done') return;
-    // A clean end that brought nothing new happens when nothing is left to happen; a server shutting down
-    // ends streams cleanly too, and the post tells the two apart.
-    if (outcome === 'verify' && isSettled(await deps.getPost(postId, { signal: opts.signal }))) return;
+    if (outcome === 'verify' && (await settled(deps, postId, state, opts))) return;
     state.failures++;
     if (state.failures > maxReconnects) throw giveUp(deps.http, postId, state);
     await sleep(backoffMs(state.failures, state.retryMs ?? 250, 10_000), opts.signal);
+  }
+}
+
+/**
+ * After a clean end that brought nothing new: that happens when nothing is left to happen, but a server shutting
+ * down ends streams cleanly too, and the post tells the two apart. A server that is down now counts as one more
+ * failed attempt, not as the end.
+ */
+async function settled(deps: EventsDeps, postId: string, state: StreamState, opts: EventsOptions) {
+  try {
+    return isSettled(await deps.getPost(postId, { signal: opts.signal }));
+  } catch (err) {
+    if (opts.signal?.aborted || !(err instanceof InkpostError) || !isRetryableStatus(err.status)) throw err;
+    state.lastError = err;
+    return false;
   }
 }
 
@@ -114,7 +133,11 @@ async function open(http: Http, postId: string, last: string | null, signal: Abo
   const res = await http.config.fetch(url, { method: 'GET', headers, signal });
   if (!res.ok) throw await errorFromResponse(res);
   if (!res.body) {
-    throw new InkpostError({ status: res.status, code: 'invalid_response', message: 'The event stream has no body.' });
+    throw new InkpostError({
+      status: res.status,
+      code: 'invalid_response',
+      message: 'The event stream has no body.',
+    });
   }
   return res;
 }
@@ -133,12 +156,7 @@ async function* readMessages(
   try {
     for (;;) {
       const timer = setTimeout(() => link.abort(new Error('the event stream went silent')), idleTimeoutMs);
-      let chunk: ReadableStreamReadResult<Uint8Array>;
-      try {
-        chunk = await reader.read();
-      } finally {
-        clearTimeout(timer);
-      }
+      const chunk = await reader.read().finally(() => clearTimeout(timer));
       if (chunk.done) return;
       yield* parser.push(chunk.value);
     }
@@ -150,7 +168,11 @@ async function* readMessages(
 
 function toEvent(message: SseMessage): InkpostEvent {
   if (message.id === null) {
-    throw new InkpostError({ status: 200, code: 'invalid_response', message: 'An event arrived without an id.' });
+    throw new InkpostError({
+      status: 200,
+      code: 'invalid_response',
+      message: 'An event arrived without an id.',
+    });
   }
   try {
     return { id: message.id, name: message.event, data: JSON.parse(message.data) } as InkpostEvent;

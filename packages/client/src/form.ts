@@ -18,9 +18,9 @@ function toBlob(image: ImageFile): { blob: Blob; filename: string } {
 }
 
 /**
- * `POST /v1/posts` as multipart/form-data: files under `images`, and every other field as text. The API parses
- * non-string fields (pages, autoGenerate, pageCount) as JSON, so those are sent JSON-encoded. Files replace any
- * base64 `referenceImages` in the body.
+ * `POST /v1/posts` as multipart/form-data: files under `images`, and every other field as text. The API
+ * parses non-string fields (pages, autoGenerate, pageCount) as JSON, so those are sent JSON-encoded. Files
+ * replace any base64 `referenceImages` in the body.
  */
 export function createPostForm(input: CreatePostInput, images: readonly ImageFile[]): FormData {
   const form = new FormData();

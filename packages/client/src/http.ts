@@ -47,7 +47,9 @@ export class Http {
       if (value !== undefined) params.set(key, String(value));
     }
     const qs = params.toString();
-    return `${base}${path.startsWith('/') ? path : `/${path}`}${qs ? `${path.includes('?') ? '&' : '?'}${qs}` : ''}`;
+    const url = `${base}${path.startsWith('/') ? path : `/${path}`}`;
+    if (!qs) return url;
+    return `${url}${url.includes('?') ? '&' : '?'}${qs}`;
   }
 
   headers(extra: Record<string, string> = {}): Record<string, string> {
@@ -120,7 +122,7 @@ export class Http {
   private init(req: HttpRequest): RequestInit {
     const headers = this.headers(req.headers);
     if (req.idempotencyKey !== undefined) headers['idempotency-key'] = req.idempotencyKey;
-    let body: BodyInit | undefined;
+    let body: FormData | string | undefined;
     if (req.form) {
       // fetch sets the multipart content-type itself, boundary included.
       body = req.form;

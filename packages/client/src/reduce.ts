@@ -50,8 +50,8 @@ function applyPageEvent(post: Post, event: InkpostEvent): Post {
 
 /**
  * The post as it is after `event`, from the post before it: what a UI needs to stay live without refetching.
- * An approximation in one respect: `versions` of a page are only refreshed by a snapshot or a GET (events carry
- * the current version, not the version's metadata).
+ * An approximation in one respect: `versions` of a page are only refreshed by a snapshot or a GET (events
+ * carry the current version, not the version's metadata).
  */
 export function applyEvent(post: Post, event: InkpostEvent): Post {
   switch (event.name) {

@@ -6,9 +6,9 @@ export interface SseMessage {
 }
 
 /**
- * An incremental parser of the `text/event-stream` format as the HTML standard defines it: lines end in CRLF, LF
- * or CR (a CR at the end of one chunk may be the first half of a CRLF split across chunks), `:` starts a comment,
- * a blank line dispatches, a message without data is not dispatched.
+ * An incremental parser of the `text/event-stream` format as the HTML standard defines it: lines end in CRLF,
+ * LF or CR (a CR at the end of one chunk may be the first half of a CRLF split across chunks), `:` starts a
+ * comment, a blank line dispatches, a message without data is not dispatched.
  */
 export class SseParser {
   private readonly decoder = new TextDecoder();

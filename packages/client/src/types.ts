@@ -18,9 +18,11 @@ export type PostList = z.infer<typeof PostListSchema>;
 /** What `createPost` accepts: the request body before the API applies its defaults. */
 export type CreatePostInput = z.input<typeof CreatePostBody>;
 export type UpdatePostInput = z.input<typeof PatchPostBody>;
-export type ListPostsQuery = Partial<z.input<typeof ListPostsQuerySchema>>;
+export type ListPostsQuery = Partial<z.infer<typeof ListPostsQuerySchema>>;
 
-/** One message of a post's event stream: the `snapshot` (the whole Post) or a stored event, each with its id. */
+/**
+ * One message of a post's event stream: the `snapshot` (the whole Post) or a stored event, each with its id.
+ */
 export type InkpostEvent = StoredEvent | { id: string; name: 'snapshot'; data: Post };
 export type InkpostEventName = InkpostEvent['name'];
 
@@ -28,7 +30,8 @@ export type InkpostEventName = InkpostEvent['name'];
 export type ImageFile = Blob | { bytes: Uint8Array; mimeType: string; filename?: string };
 
 // The provider and health routes keep their response schemas next to the routes (services/api), not in the
-// contract, so these mirror them; move them to @inkpost/shared/contract and infer them here once they live there.
+// contract, so these mirror them; move them to @inkpost/shared/contract and infer them here once they live
+// there.
 export interface ProviderInfo {
   name: string;
   type: string;

@@ -5,7 +5,9 @@ import type { CallOptions, InkpostEvent, Post } from './types.js';
 import { linkSignals } from './util.js';
 
 export interface WaitForOptions {
-  /** Resolve once this holds for the post (default: its generation ended: completed/partial/failed/cancelled). */
+  /**
+   * Resolve once this holds for the post (default: its generation ended: completed/partial/failed/cancelled).
+   */
   until?: (post: Post) => boolean;
   signal?: AbortSignal;
   /** Give up with an InkpostError `timeout` after this long. */
@@ -20,8 +22,8 @@ export interface WaitDeps {
 class TimedOut extends Error {}
 
 /**
- * Follows the post's events, keeping a live copy of it, until `until` holds; the copy is then confirmed by a GET
- * (events do not carry everything a Post has), and the fresh Post is what resolves.
+ * Follows the post's events, keeping a live copy of it, until `until` holds; the copy is then confirmed by a
+ * GET (events do not carry everything a Post has), and the fresh Post is what resolves.
  */
 export async function waitForPost(deps: WaitDeps, postId: string, opts: WaitForOptions = {}): Promise<Post> {
   const until = opts.until ?? isFinished;
