@@ -83,6 +83,8 @@ COPY --from=build /out/image-worker /app
 # Last, so a plain `docker build .` without --target gives the API.
 FROM runtime AS api
 COPY --from=build /out/api /app
+# The web studio's static build; the API serves it at / (it looks for it at ../../../web/dist from dist/plugins).
+COPY --from=build /repo/services/web/dist /web/dist
 ENV PORT=3000 \
     HOST=0.0.0.0
 EXPOSE 3000

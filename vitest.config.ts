@@ -10,6 +10,7 @@ const packages = [
   'services/api',
   'services/outline-worker',
   'services/image-worker',
+  'services/web',
 ];
 
 // Workspace packages resolve to their TypeScript sources (the "source" export condition), so tests never run

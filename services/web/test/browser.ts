@@ -52,6 +52,8 @@ export async function newContext(
 /** Saves a screenshot under test-artifacts/web/ once the web font has loaded the glyphs on screen. */
 export async function screenshot(page: Page, name: string, fullPage = true): Promise<string> {
   mkdirSync(ARTIFACTS, { recursive: true });
+  // Sticky bars would otherwise be drawn where the page happens to be scrolled to.
+  await page.evaluate(() => window.scrollTo(0, 0));
   await page.evaluate(() => document.fonts.ready);
   const file = path.join(ARTIFACTS, `${name}.png`);
   await page.screenshot({ path: file, fullPage, animations: 'disabled' });

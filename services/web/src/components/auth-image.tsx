@@ -25,7 +25,7 @@ function objectUrl(src: string): Promise<string> {
   return url;
 }
 
-type Props = Omit<JSX.HTMLAttributes<HTMLImageElement>, 'src'> & {
+type Props = Omit<JSX.ImgHTMLAttributes<HTMLImageElement>, 'src' | 'alt'> & {
   src: string;
   alt: string;
   fallback?: string;

@@ -37,13 +37,15 @@ function useLocalCopy(post: PostView): [Copy | null, (c: Copy | null) => void] {
   return [edited ?? server, (c) => save(c)];
 }
 
+const parseTags = (text: string) => text.split(/\s+/).filter(Boolean);
+
 const hashTags = (tags: string[]) =>
   tags
     .filter(Boolean)
     .map((tag) => (tag.startsWith('#') ? tag : `#${tag}`))
     .join(' ');
 
-function CopyButton({ text, label }: { text: string; label: string }) {
+function CopyButton({ text, label, visible }: { text: string; label: string; visible?: string }) {
   const { t } = useI18n();
   const toast = useToast();
   return (
@@ -54,7 +56,7 @@ function CopyButton({ text, label }: { text: string; label: string }) {
       title={label}
       onClick={async () => toast((await copyText(text)) ? t('common.copied') : t('common.copyFailed'))}
     >
-      <Icon name="copy" size={16} /> {t('common.copy')}
+      <Icon name="copy" size={16} /> {visible ?? t('common.copy')}
     </button>
   );
 }
@@ -62,7 +64,12 @@ function CopyButton({ text, label }: { text: string; label: string }) {
 function CopyEditor({ copy, onChange }: { copy: Copy; onChange: (c: Copy) => void }) {
   const { t } = useI18n();
   const [tagText, setTagText] = useState(copy.tags.join(' '));
-  useEffect(() => setTagText(copy.tags.join(' ')), [copy.tags]);
+  // Follow tags that change from outside (new copy, undo), not the ones being typed (spaces would vanish).
+  useEffect(
+    () =>
+      setTagText((text) => (parseTags(text).join(' ') === copy.tags.join(' ') ? text : copy.tags.join(' '))),
+    [copy.tags],
+  );
   return (
     <>
       <section class="card copy-section">
@@ -108,7 +115,7 @@ function CopyEditor({ copy, onChange }: { copy: Copy; onChange: (c: Copy) => voi
           value={tagText}
           onInput={(e) => {
             setTagText(e.currentTarget.value);
-            onChange({ ...copy, tags: e.currentTarget.value.split(/\s+/).filter(Boolean) });
+            onChange({ ...copy, tags: parseTags(e.currentTarget.value) });
           }}
         />
         <p id="tags-hint" class="hint">
@@ -138,7 +145,7 @@ export function CopyPanel({ post, act }: { post: PostView; act: ReturnType<typeo
       <div class="card copy-head">
         <p>{t('copy.intro')}</p>
         <div class="actions">
-          {copy && <CopyButton text={everything} label={t('copy.copyAll')} />}
+          {copy && <CopyButton text={everything} label={t('copy.copyAll')} visible={t('copy.copyAll')} />}
           {edited && (
             <button type="button" class="btn btn-ghost btn-small" onClick={() => setCopy(null)}>
               {t('copy.reset')}

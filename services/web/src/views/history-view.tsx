@@ -43,7 +43,7 @@ function PostCard({ post, onDeleted }: { post: PostView; onDeleted: (id: string)
   }
   return (
     <li class="history-card card" data-testid="history-item">
-      <a class="history-thumb" href={hrefOf.post(post.id)} tabIndex={-1} aria-hidden="true">
+      <div class="history-thumb">
         {thumb ? (
           <AuthImage src={thumb} alt="" />
         ) : (
@@ -51,7 +51,7 @@ function PostCard({ post, onDeleted }: { post: PostView; onDeleted: (id: string)
             <Icon name="image" size={28} />
           </span>
         )}
-      </a>
+      </div>
       <div class="history-body">
         <a class="history-title" href={hrefOf.post(post.id)}>
           {post.topic}
@@ -129,7 +129,7 @@ export function HistoryView() {
   return (
     <section class="page">
       <h1 class="page-title">{t('history.title')}</h1>
-      <div class="card filters" role="search">
+      <search class="card filters">
         <label class="search">
           <Icon name="search" />
           <span class="visually-hidden">{t('history.search')}</span>
@@ -151,7 +151,7 @@ export function HistoryView() {
             ))}
           </select>
         </label>
-      </div>
+      </search>
       {error && (
         <div class="alert alert-error" role="alert">
           {error}

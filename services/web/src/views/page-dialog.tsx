@@ -42,6 +42,7 @@ export function PageDialog({ post, index, act, onIndex, onClose }: Props) {
   }
 
   return (
+    // biome-ignore lint/a11y/useKeyWithClickEvents: a click on the backdrop closes; Escape does so natively
     <dialog
       ref={dialog}
       class="dialog"
@@ -67,7 +68,12 @@ export function PageDialog({ post, index, act, onIndex, onClose }: Props) {
       <div class="dialog-body">
         <div class="dialog-media" style={ratioStyle(post.aspectRatio)}>
           {shown ? (
-            <AuthImage src={shown.url} alt={page.content.split('\n')[0] ?? ''} data-testid="dialog-image" />
+            <AuthImage
+              src={shown.url}
+              alt={page.content.split('\n')[0] ?? ''}
+              loading="eager"
+              data-testid="dialog-image"
+            />
           ) : (
             <span class="tile-placeholder">{t('pages.noImage')}</span>
           )}

@@ -66,7 +66,7 @@ export function PageGrid({ post, act }: { post: PostView; act: ReturnType<typeof
                 <span class="tile-text">{page.content.split('\n')[0]}</span>
               </div>
               {status === 'failed' && page.image.error && (
-                <p class="tile-error" data-testid="page-error">
+                <p class="tile-error" data-testid="page-error" title={page.image.error.message}>
                   {t('pages.reason', { message: page.image.error.message })}
                 </p>
               )}

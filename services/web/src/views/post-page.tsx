@@ -69,7 +69,14 @@ function PostHeader({
         {t('post.meta', { ratio: post.aspectRatio, text: post.textProvider, image: post.imageProvider })}
       </p>
       {total > 0 && post.status !== 'outlined' && (
-        <div class="progress" aria-label={t('post.progress', { done, total })}>
+        <div
+          class="progress"
+          role="progressbar"
+          aria-label={t('post.progress', { done, total })}
+          aria-valuemin={0}
+          aria-valuemax={total}
+          aria-valuenow={done}
+        >
           <div class="progress-bar" style={{ width: `${(done / total) * 100}%` }} />
           <span>{t('post.progress', { done, total })}</span>
         </div>
@@ -102,10 +109,13 @@ export function PostPage({ id }: { id: string }) {
   const { post, error, live, accept } = usePostStream(id);
   const act = useAction(accept);
   const [tab, setTab] = useState<Tab | null>(null);
+  const picked = useRef(false);
   const tabRefs = useRef<Record<Tab, HTMLButtonElement | null>>({ outline: null, pages: null, copy: null });
 
   useEffect(() => {
     if (post && tab === null) setTab(firstTab(post));
+    // With autoGenerate the outline turns straight into images: follow them unless the user chose a tab.
+    else if (post?.status === 'generating' && tab === 'outline' && !picked.current) setTab('pages');
   }, [post, tab]);
 
   if (error) {
@@ -135,6 +145,7 @@ export function PostPage({ id }: { id: string }) {
   function onTabKey(e: KeyboardEvent) {
     if (e.key !== 'ArrowRight' && e.key !== 'ArrowLeft') return;
     const next = TABS[(TABS.indexOf(tab!) + (e.key === 'ArrowRight' ? 1 : TABS.length - 1)) % TABS.length]!;
+    picked.current = true;
     setTab(next);
     tabRefs.current[next]?.focus();
   }
@@ -153,10 +164,13 @@ export function PostPage({ id }: { id: string }) {
             role="tab"
             id={`tab-${name}`}
             aria-selected={tab === name}
-            aria-controls={`panel-${name}`}
+            aria-controls={tab === name ? `panel-${name}` : undefined}
             tabIndex={tab === name ? 0 : -1}
             class="tab"
-            onClick={() => setTab(name)}
+            onClick={() => {
+              picked.current = true;
+              setTab(name);
+            }}
           >
             {labels[name]}
           </button>

@@ -26,7 +26,12 @@ export function ReferencePicker({ value, onChange, onProblem }: Props) {
   latest.current = value;
 
   // Object URLs of previews are released when the picker goes away.
-  useEffect(() => () => latest.current.forEach((r) => URL.revokeObjectURL(r.url)), []);
+  useEffect(
+    () => () => {
+      for (const ref of latest.current) URL.revokeObjectURL(ref.url);
+    },
+    [],
+  );
 
   function add(files: File[]) {
     const accepted: Reference[] = [];
@@ -51,6 +56,7 @@ export function ReferencePicker({ value, onChange, onProblem }: Props) {
       <span class="label" id="refs-label">
         {t('create.refs')}
       </span>
+      {/* biome-ignore lint/a11y/noStaticElementInteractions: dropping is a mouse shortcut; the button below is the keyboard way */}
       <div
         class={`dropzone${over ? ' is-over' : ''}`}
         onDragOver={(e) => {

@@ -90,13 +90,12 @@ function ProviderRow({ kind, provider }: { kind: ProviderKind; provider: Provide
       setTesting(false);
     }
   }
-  const limits =
-    kind === 'image' && (provider.concurrency !== null || provider.rateLimitPerMinute !== null)
-      ? t('settings.limitsValue', {
-          concurrency: provider.concurrency ?? '–',
-          rate: provider.rateLimitPerMinute ?? '–',
-        })
-      : null;
+  const limits = [
+    provider.concurrency !== null ? t('settings.concurrency', { n: provider.concurrency }) : null,
+    provider.rateLimitPerMinute !== null ? t('settings.rate', { n: provider.rateLimitPerMinute }) : null,
+  ]
+    .filter(Boolean)
+    .join(' · ');
   return (
     <li class="provider card" data-testid="provider">
       <div class="provider-head">
@@ -114,7 +113,7 @@ function ProviderRow({ kind, provider }: { kind: ProviderKind; provider: Provide
           </>
         )}
         <dt>{t('settings.maskedKey')}</dt>
-        <dd class="mono">{provider.apiKey ?? t('settings.noKey')}</dd>
+        <dd class={provider.apiKey ? 'mono' : 'muted'}>{provider.apiKey ?? t('settings.noKey')}</dd>
         {limits && (
           <>
             <dt>{t('settings.limits')}</dt>
