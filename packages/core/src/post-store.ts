@@ -255,16 +255,22 @@ export class PostStore {
 
   /**
    * Whether every event after `afterId` is still in the stream. The stream is capped, so an id older than the
-   * oldest kept event may have missed trimmed events — unless the stream never reached its cap.
+   * oldest kept event may have missed trimmed events — unless the stream never reached its cap. An id newer than
+   * the last event cannot be replayed from either.
    */
   async canReplayFrom(id: string, afterId: string): Promise<boolean> {
-    const [[, length], [, first]] = (await this.redis
+    const [[, length], [, first], [, last]] = (await this.redis
       .multi()
       .xlen(this.streamKey(id))
       .xrange(this.streamKey(id), '-', '+', 'COUNT', 1)
-      .exec()) as [[null, number], [null, [string, string[]][]]];
+      .xrevrange(this.streamKey(id), '+', '-', 'COUNT', 1)
+      .exec()) as [[null, number], [null, [string, string[]][]], [null, [string, string[]][]]];
     const firstId = first[0]?.[0];
-    if (!firstId) return false;
+    const lastId = last[0]?.[0];
+    if (!firstId || !lastId) return false;
+    // An id past the last event was never sent from this stream (made up, or another deployment's): replaying from
+    // it would send nothing now and drop every event to come, whose ids are all smaller.
+    if (compareEventIds(afterId, lastId) > 0) return false;
     return length < STREAM_MAX_LEN || compareEventIds(afterId, firstId) >= 0;
   }
 }

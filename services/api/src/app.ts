@@ -3,7 +3,7 @@ import { LIMITS } from '@inkpost/shared';
 import Fastify, { type FastifyInstance, type FastifyServerOptions, LogController } from 'fastify';
 import { serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
 import type { ApiContext } from './context.js';
-import { registerErrorHandling } from './errors.js';
+import { clientErrorHandler, frameworkErrors, registerErrorHandling } from './errors.js';
 import { registerAdmin } from './plugins/admin.js';
 import { registerAuth } from './plugins/auth.js';
 import { registerDocs } from './plugins/docs.js';
@@ -15,6 +15,7 @@ import { archiveRoutes } from './routes/archive.js';
 import { eventRoutes } from './routes/events.js';
 import { healthRoutes } from './routes/health.js';
 import { imageRoutes } from './routes/images.js';
+import { refuseMultipartElsewhere } from './routes/multipart.js';
 import { postRoutes } from './routes/posts.js';
 import { providerRoutes } from './routes/providers.js';
 
@@ -34,6 +35,8 @@ export async function buildApp(
       return typeof given === 'string' && REQUEST_ID.test(given) ? given : crypto.randomUUID();
     },
     logController: new LogController({ requestIdLogLabel: 'requestId' }),
+    clientErrorHandler,
+    frameworkErrors,
     ...options,
   });
   app.setValidatorCompiler(validatorCompiler);
@@ -51,6 +54,7 @@ export async function buildApp(
     attachFieldsToBody: true,
     limits: { files: LIMITS.referenceImages, fileSize: LIMITS.referenceImageBytes, fields: 20 },
   });
+  app.addHook('preValidation', refuseMultipartElsewhere);
   await app.register(healthRoutes(ctx));
   await app.register(postRoutes(ctx));
   await app.register(eventRoutes(ctx));

@@ -1,10 +1,12 @@
+import { STATUS_CODES } from 'node:http';
+import type { Duplex } from 'node:stream';
 import {
   BudgetExceededError,
   PostNotFoundError,
   PostStateError,
   secondsUntilUtcMidnight,
 } from '@inkpost/core';
-import type { FastifyError, FastifyInstance } from 'fastify';
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
 
 /** An error answered as `{ error: { code, message, details? } }` with its status. */
@@ -33,12 +35,27 @@ const FASTIFY_CODES: Record<string, string> = {
   FST_FIELDS_LIMIT: 'too_many_fields',
 };
 
+// What the multipart parser (busboy) throws for a malformed body: bare Errors, without a status, that are the
+// client's doing and must not be answered as our 500.
+const MULTIPART_PARSE_ERROR =
+  /^(Multipart: Boundary not found|Unexpected end of multipart data|.* terminated early due to unexpected end of multipart data|The needle cannot have a length bigger than 256\.)/;
+
 function toSnakeCase(code: string): string {
   return code
     .replace(/^FST_(ERR_)?/, '')
     .toLowerCase()
     .replace(/[^a-z0-9]+/g, '_')
     .replace(/^_|_$/g, '');
+}
+
+/**
+ * Errors the router raises before a request reaches any route or hook (a path that is not valid percent-encoding,
+ * a path parameter longer than the router allows): Fastify's default answer is not the API's shape, this is.
+ */
+export function frameworkErrors(error: FastifyError, _request: FastifyRequest, reply: FastifyReply): void {
+  const status = error.statusCode && error.statusCode < 500 ? error.statusCode : 400;
+  const code = error.code ? (FASTIFY_CODES[error.code] ?? toSnakeCase(error.code)) : 'bad_request';
+  reply.status(status).send({ error: { code, message: error.message } });
 }
 
 /** One error handler: every 4xx/5xx has the API's error shape; 5xx never carries internals. */
@@ -70,6 +87,14 @@ export function registerErrorHandling(app: FastifyInstance): void {
       reply.header('retry-after', String(secondsUntilUtcMidnight()));
       return reply.status(429).send({ error: { code: error.code, message: error.message, details } });
     }
+    if (
+      error.statusCode === undefined &&
+      request.isMultipart() &&
+      MULTIPART_PARSE_ERROR.test(error.message)
+    ) {
+      const message = `The multipart body cannot be read: ${error.message}`;
+      return reply.status(400).send({ error: { code: 'invalid_multipart', message } });
+    }
     const status = error.statusCode ?? 500;
     if (status >= 400 && status < 500) {
       const code = error.code ? (FASTIFY_CODES[error.code] ?? toSnakeCase(error.code)) : 'bad_request';
@@ -87,4 +112,27 @@ export function registerErrorHandling(app: FastifyInstance): void {
       },
     });
   });
+}
+
+/**
+ * Requests Node's HTTP parser refuses (a bad request line or header, headers too large) never reach a route or the
+ * error handler; Fastify's default answer to them is not the API's error shape, this one is.
+ */
+export function clientErrorHandler(err: Error & { code?: string }, socket: Duplex): void {
+  // A reset connection has nobody left to answer.
+  if (err.code === 'ECONNRESET' || socket.destroyed) return;
+  const [status, code, message] =
+    err.code === 'HPE_HEADER_OVERFLOW'
+      ? [431, 'headers_too_large', 'The request headers are too large.']
+      : err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+        ? [408, 'request_timeout', 'The request did not arrive in time.']
+        : [400, 'bad_request', 'The request is not valid HTTP.'];
+  const body = JSON.stringify({ error: { code, message } });
+  if (socket.writable) {
+    socket.write(
+      `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nConnection: close\r\n` +
+        `Content-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+    );
+  }
+  socket.destroy(err);
 }

@@ -41,7 +41,10 @@ export async function storeReferenceImages(
 function checkDimensions(bytes: Buffer, where: string, maxPixels: number): void {
   let size: { width?: number; height?: number };
   try {
-    size = imageSize(bytes);
+    // A copy alone in its own memory: image-size reads through the Buffer's whole ArrayBuffer, and a small Buffer
+    // shares Node's 8 KB pool with other allocations, so a truncated header was "completed" with unrelated bytes
+    // (echoed back below as the image's size). Alone, reading past the end throws: an unreadable header.
+    size = imageSize(new Uint8Array(bytes));
   } catch {
     throw new HttpError(400, 'invalid_image', `${where}: the image header cannot be read.`);
   }

@@ -66,8 +66,9 @@ describe('provider concurrency across image-worker processes', () => {
         .sort((a, b) => a - b);
       expect(starts).toHaveLength(6);
       // Jobs start one per 200 ms; each request then leaves after its own Redis/S3 reads, so individual gaps jitter.
-      // Over the five pages after the cover: four intervals of 200 ms (without the limit they start together).
-      expect(starts[5]! - starts[1]!).toBeGreaterThanOrEqual(600);
+      // Over the five pages after the cover: four intervals of 200 ms, less jitter on a loaded 2-core machine
+      // (without the limit they start together, within a few ms).
+      expect(starts[5]! - starts[1]!).toBeGreaterThanOrEqual(450);
     } finally {
       await limited.close();
       await rated.close();

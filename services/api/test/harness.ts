@@ -28,6 +28,17 @@ export interface StackOptions {
   workers?: boolean;
   /** Run the image worker as this many separate OS processes (the built service) instead of in this process. */
   imageWorkerProcesses?: number;
+  /** Run the outline worker as an OS process (the built service) instead of in this process, so it can be killed. */
+  outlineWorkerProcess?: boolean;
+  /** Pipe the worker processes' stderr too (otherwise inherited), so `processOutput` holds all they print. */
+  captureProcessOutput?: boolean;
+}
+
+/** One chunk a worker process printed. */
+export interface ProcessOutput {
+  pid: number;
+  stream: 'stdout' | 'stderr';
+  text: string;
 }
 
 export interface Stack {
@@ -46,6 +57,12 @@ export interface Stack {
   imageWorkers: ChildProcess[];
   /** Starts one more image-worker OS process. */
   spawnImageWorker(): Promise<ChildProcess>;
+  /** The outline-worker OS processes when `outlineWorkerProcess` was given. */
+  outlineWorkers: ChildProcess[];
+  /** Starts one more outline-worker OS process. */
+  spawnOutlineWorker(): Promise<ChildProcess>;
+  /** Everything this stack's worker processes printed (stderr only with `captureProcessOutput`). */
+  processOutput: ProcessOutput[];
   /** Another API process on the same Redis/S3/prefix, as a second instance behind a load balancer would be. */
   secondApi(): Promise<{ url: string; close: () => Promise<void> }>;
   close(): Promise<void>;
@@ -71,29 +88,72 @@ function writeTemp(name: string, content: string): string {
 export const workerLogs: string[] = [];
 
 const IMAGE_WORKER_MAIN = fileURLToPath(new URL('../../image-worker/dist/main.js', import.meta.url));
+const OUTLINE_WORKER_MAIN = fileURLToPath(new URL('../../outline-worker/dist/main.js', import.meta.url));
 
-async function spawnImageWorkers(n: number, env: NodeJS.ProcessEnv): Promise<ChildProcess[]> {
+interface SpawnOptions {
+  main: string;
+  name: string;
+  ready: string;
+  /** Pipe stderr into `sink` instead of inheriting it. */
+  captureStderr?: boolean;
+  sink?: ProcessOutput[];
+}
+
+async function spawnWorkers(n: number, env: NodeJS.ProcessEnv, o: SpawnOptions): Promise<ChildProcess[]> {
   const processes = Array.from({ length: n }, () =>
-    spawn(process.execPath, [IMAGE_WORKER_MAIN], {
+    spawn(process.execPath, [o.main], {
       env: { ...env, LOG_LEVEL: 'info' },
-      stdio: ['ignore', 'pipe', 'inherit'],
+      stdio: ['ignore', 'pipe', o.captureStderr ? 'pipe' : 'inherit'],
     }),
   );
+  for (const child of processes) {
+    child.stderr?.on('data', (chunk: Buffer) => {
+      o.sink?.push({ pid: child.pid ?? 0, stream: 'stderr', text: chunk.toString() });
+      if (process.env.TEST_WORKER_LOGS) process.stderr.write(chunk);
+    });
+  }
   // Ready once each has logged that it started (its queues and global limits are set by then).
   await Promise.all(
     processes.map(
       (child) =>
         new Promise<void>((resolve, reject) => {
-          child.once('exit', (code) => reject(new Error(`image-worker exited with ${code}`)));
+          child.once('exit', (code) => reject(new Error(`${o.name} exited with ${code}`)));
           child.stdout!.on('data', (chunk: Buffer) => {
             workerLogs.push(chunk.toString());
+            o.sink?.push({ pid: child.pid ?? 0, stream: 'stdout', text: chunk.toString() });
             if (process.env.TEST_WORKER_LOGS) process.stderr.write(chunk);
-            if (chunk.toString().includes('image worker started')) resolve();
+            if (chunk.toString().includes(o.ready)) resolve();
           });
         }),
     ),
   );
   return processes;
+}
+
+function spawnImageWorkers(
+  n: number,
+  env: NodeJS.ProcessEnv,
+  capture?: Pick<SpawnOptions, 'captureStderr' | 'sink'>,
+): Promise<ChildProcess[]> {
+  return spawnWorkers(n, env, {
+    main: IMAGE_WORKER_MAIN,
+    name: 'image-worker',
+    ready: 'image worker started',
+    ...capture,
+  });
+}
+
+function spawnOutlineWorkers(
+  n: number,
+  env: NodeJS.ProcessEnv,
+  capture?: Pick<SpawnOptions, 'captureStderr' | 'sink'>,
+): Promise<ChildProcess[]> {
+  return spawnWorkers(n, env, {
+    main: OUTLINE_WORKER_MAIN,
+    name: 'outline-worker',
+    ready: 'outline worker started',
+    ...capture,
+  });
 }
 
 async function stopProcesses(processes: ChildProcess[]): Promise<void> {
@@ -139,21 +199,34 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
 
   const closers: (() => Promise<void>)[] = [];
   const imageWorkers: ChildProcess[] = [];
-  closers.push(() => stopProcesses(imageWorkers));
+  const outlineWorkers: ChildProcess[] = [];
+  const processOutput: ProcessOutput[] = [];
+  const capture = { captureStderr: opts.captureProcessOutput, sink: processOutput };
+  closers.push(
+    () => stopProcesses(imageWorkers),
+    () => stopProcesses(outlineWorkers),
+  );
   if (opts.workers !== false) {
     const storage = createStorage(env);
-    const outlineConfig = loadOutlineWorkerConfig(processEnv);
-    const outline = await startOutlineWorker({ ...outlineConfig.options(storage, log), concurrency: 2 });
-    closers.push(outline.close, async () => storage.close());
+    if (opts.outlineWorkerProcess) {
+      outlineWorkers.push(...(await spawnOutlineWorkers(1, processEnv, capture)));
+    } else {
+      const outlineConfig = loadOutlineWorkerConfig(processEnv);
+      const outline = await startOutlineWorker({ ...outlineConfig.options(storage, log), concurrency: 2 });
+      closers.push(outline.close);
+    }
+    closers.push(async () => storage.close());
     if (opts.imageWorkerProcesses) {
-      imageWorkers.push(...(await spawnImageWorkers(opts.imageWorkerProcesses, processEnv)));
+      imageWorkers.push(...(await spawnImageWorkers(opts.imageWorkerProcesses, processEnv, capture)));
     } else {
       const image = await startImageWorker(loadImageWorkerConfig(processEnv).options(storage, log));
       closers.push(image.close);
     }
   }
 
-  const s3 = await createS3Client(t);
+  // A test that brings its own Redis or S3 (to break them) is listed and cleaned up there, not on the shared ones.
+  const redisUrl = opts.env?.REDIS_URL ?? t.redisUrl;
+  const s3 = await createS3Client(opts.env?.S3_ENDPOINT ? { ...t.s3, endpoint: opts.env.S3_ENDPOINT } : t);
   const request = (method: string, p: string, body?: unknown, headers: Record<string, string> = {}) =>
     fetch(`${url}${p}`, {
       method,
@@ -194,10 +267,17 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
     },
     imageWorkers,
     async spawnImageWorker() {
-      const [child] = await spawnImageWorkers(1, processEnv);
+      const [child] = await spawnImageWorkers(1, processEnv, capture);
       imageWorkers.push(child!);
       return child!;
     },
+    outlineWorkers,
+    async spawnOutlineWorker() {
+      const [child] = await spawnOutlineWorkers(1, processEnv, capture);
+      outlineWorkers.push(child!);
+      return child!;
+    },
+    processOutput,
     async secondApi() {
       const second = await listen(env, processEnv);
       return {
@@ -212,7 +292,7 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
       await app.close();
       for (const close of closers) await close();
       await ctx.close();
-      await cleanupRedisPrefix(t.redisUrl, prefix);
+      await cleanupRedisPrefix(redisUrl, prefix);
       await emptyAndDeleteBucket(s3, bucket).catch(() => {});
       s3.destroy();
     },

@@ -1,3 +1,4 @@
+import { assertPublicUrl, WebhookUrlError } from '@inkpost/core';
 import { sniffImageMime } from '@inkpost/shared';
 import { ProviderError } from '../errors.js';
 import { providerFetch } from '../http.js';
@@ -9,6 +10,10 @@ export interface ImageCallContext {
   apiKey: string | null;
   timeoutMs: number;
   signal?: AbortSignal;
+  /** The provider's own host (`host:port`): its image URLs may be private, operators run relays on their network. */
+  trustedHost?: string | null;
+  /** `allow_private_urls: true` in the provider config: downloads may go to any address. */
+  allowPrivate?: boolean;
 }
 
 // A page image is a few MB at most; anything far larger is not what we asked for.
@@ -55,6 +60,26 @@ export function decodeBase64Image(data: string): Buffer {
  * The bytes behind an image URL a model answered: a data URL is decoded, an http(s) URL downloaded (with the
  * provider's timeout and a size limit, and without the API key, which must not go to whatever host it names).
  */
+/**
+ * A provider's answer names the URL the worker downloads; it must not point the worker at its own network
+ * (metadata endpoints, admin panels): only public addresses, or the provider's own host.
+ */
+async function assertDownloadAllowed(ctx: ImageCallContext, url: string): Promise<void> {
+  if (ctx.allowPrivate || (ctx.trustedHost && new URL(url).host === ctx.trustedHost)) return;
+  try {
+    await assertPublicUrl(url);
+  } catch (err) {
+    if (!(err instanceof WebhookUrlError)) throw err;
+    throw new ProviderError(
+      `${ctx.provider} answered an image URL on a private address, which is not fetched`,
+      {
+        code: 'provider_bad_response',
+        retryable: false,
+      },
+    );
+  }
+}
+
 export async function imageFromUrl(ctx: ImageCallContext, url: string): Promise<Buffer> {
   if (/^data:/i.test(url)) {
     if (!/^data:[^,]*;base64,/i.test(url))
@@ -63,6 +88,7 @@ export async function imageFromUrl(ctx: ImageCallContext, url: string): Promise<
   }
   if (!/^https?:\/\//i.test(url))
     throw badResponse(`${ctx.provider} answered an image URL it is not possible to fetch`);
+  await assertDownloadAllowed(ctx, url);
   const res = await providerFetch({
     provider: ctx.provider,
     url,

@@ -8,7 +8,16 @@ import type { ImageReference } from './types.js';
 
 /** The context of one call of an OpenAI-style image provider. */
 export function callContext(config: ImageProviderConfig, signal?: AbortSignal): ImageCallContext {
-  return { provider: config.name, apiKey: config.apiKey, timeoutMs: config.timeoutMs, signal };
+  const trustedHost = config.endpointUrl ? new URL(config.endpointUrl).host : null;
+  const allowPrivate = config.raw.allow_private_urls === true;
+  return {
+    provider: config.name,
+    apiKey: config.apiKey,
+    timeoutMs: config.timeoutMs,
+    signal,
+    trustedHost,
+    allowPrivate,
+  };
 }
 
 /** Another endpoint of the same service: `…/v1/images/edits` → `…/v1/models`, keeping the service's prefix. */

@@ -20,11 +20,19 @@ function tenantFor(keys: Map<string, string>, presented: string): string | null 
   return null;
 }
 
+/**
+ * Whether a request is for the `/v1` API, judged by the route it matched: the router decodes the path, so the raw
+ * URL may spell a `/v1` route percent-encoded (`/%761/posts`) and must not decide.
+ */
+export function isApiRequest(request: FastifyRequest): boolean {
+  return (request.routeOptions.url ?? request.url).startsWith('/v1/');
+}
+
 /** Bearer keys → tenant on every `/v1` route; open as the `local` tenant when no keys are configured. */
 export function registerAuth(app: FastifyInstance, keys: Map<string, string>): void {
   app.decorateRequest('tenant', LOCAL_TENANT);
   app.addHook('onRequest', async (request: FastifyRequest, reply) => {
-    if (keys.size === 0 || !request.url.startsWith('/v1/')) return;
+    if (keys.size === 0 || !isApiRequest(request)) return;
     const header = request.headers.authorization ?? '';
     const match = /^Bearer\s+(.+)$/i.exec(header);
     const tenant = match?.[1] ? tenantFor(keys, match[1].trim()) : null;

@@ -10,14 +10,18 @@ function safeEqual(a: string, b: string): boolean {
 
 /** An onRequest hook requiring HTTP Basic admin credentials (the dashboard, metrics). */
 export function requireAdmin(user: string, password: string) {
-  return async (request: FastifyRequest, reply: FastifyReply): Promise<void> => {
+  return async (request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply | undefined> => {
     const [scheme, encoded] = (request.headers.authorization ?? '').split(' ');
     const [u, ...rest] = Buffer.from(encoded ?? '', 'base64')
       .toString('utf8')
       .split(':');
     if (scheme !== 'Basic' || !safeEqual(u ?? '', user) || !safeEqual(rest.join(':'), password)) {
       reply.header('www-authenticate', 'Basic realm="inkpost-admin"');
-      throw new HttpError(401, 'unauthorized', 'Admin credentials are required.');
+      // Answered here, not thrown: the dashboard's routes have bull-board's own error handler, which would turn
+      // the refusal into its `{ error: { key: "ERRORS.INTERNAL_SERVER_ERROR" } }` instead of the API's shape.
+      const error = new HttpError(401, 'unauthorized', 'Admin credentials are required.');
+      return reply.status(401).send({ error: { code: error.code, message: error.message } });
     }
+    return undefined;
   };
 }

@@ -26,12 +26,22 @@ function sha256(text: string): string {
   return createHash('sha256').update(text).digest('hex');
 }
 
+// Far deeper than any request body of this API; a hostile one nested thousands deep would overflow the stack.
+const MAX_DEPTH = 64;
+
 /** JSON with sorted keys, so the same body always has the same fingerprint. */
-function stableStringify(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(stableStringify).join(',')}]`;
+function stableStringify(value: unknown, depth = 0): string {
+  if (depth > MAX_DEPTH) {
+    throw new HttpError(
+      400,
+      'invalid_request',
+      `The request body is nested more than ${MAX_DEPTH} levels deep.`,
+    );
+  }
+  if (Array.isArray(value)) return `[${value.map((v) => stableStringify(v, depth + 1)).join(',')}]`;
   if (value && typeof value === 'object') {
     const entries = Object.entries(value).sort(([a], [b]) => (a < b ? -1 : 1));
-    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${stableStringify(v)}`).join(',')}}`;
+    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${stableStringify(v, depth + 1)}`).join(',')}}`;
   }
   return JSON.stringify(value) ?? 'null';
 }

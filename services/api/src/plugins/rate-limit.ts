@@ -4,6 +4,7 @@ import { keySpace } from '@inkpost/core';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { ApiContext } from '../context.js';
 import { HttpError } from '../errors.js';
+import { isApiRequest } from './auth.js';
 
 /** Who a request counts against: its API key (hashed; never stored in clear), else (no key yet) its address. */
 function clientKey(request: FastifyRequest): string {
@@ -26,7 +27,7 @@ export async function registerRateLimit(app: FastifyInstance, ctx: ApiContext): 
     redis: ctx.redis,
     nameSpace: `${keySpace(ctx.env.KEY_PREFIX)}:ratelimit:`,
     keyGenerator: clientKey,
-    allowList: (request) => !request.url.startsWith('/v1/'),
+    allowList: (request) => !isApiRequest(request),
     // Redis trouble must not take the API down with it: requests pass while the counter is unavailable.
     skipOnError: true,
     errorResponseBuilder: (_request, context) =>

@@ -4,7 +4,9 @@ import type { ApiContext } from '../context.js';
 import { getOwnedPost } from '../posts.js';
 import { SseSession } from '../sse-session.js';
 
-const EVENT_ID = /^\d{1,20}-\d{1,20}$/;
+// Redis stream ids are two 64-bit numbers; 15 digits each stays inside what Redis parses (a longer one makes XRANGE
+// fail) and what a JS number holds exactly. Anything else is not a replay cursor: the client gets the snapshot.
+const EVENT_ID = /^\d{1,15}-\d{1,15}$/;
 
 /**
  * `GET /v1/posts/:id/events`: a snapshot (or, with Last-Event-ID, the missed events), then live events. Any API
@@ -31,6 +33,16 @@ export function eventRoutes(ctx: ApiContext): FastifyPluginAsyncZod {
       },
       async (request, reply) => {
         await getOwnedPost(ctx, request.tenant, request.params.id);
+        if (request.method === 'HEAD') {
+          // Node sends no headers for a HEAD answer until it ends, and a live stream may never end: answer at once.
+          reply.hijack();
+          reply.raw.writeHead(200, {
+            'content-type': 'text/event-stream; charset=utf-8',
+            'cache-control': 'no-cache',
+          });
+          reply.raw.end();
+          return;
+        }
         const header = request.headers['last-event-id'];
         const given = (Array.isArray(header) ? header[0] : header) ?? request.query.lastEventId;
         reply.hijack();

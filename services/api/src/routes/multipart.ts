@@ -1,5 +1,5 @@
 import { sniffImageMime } from '@inkpost/shared';
-import type { FastifyRequest } from 'fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { HttpError } from '../errors.js';
 
 interface MultipartFile {
@@ -57,4 +57,20 @@ export async function multipartToCreateBody(request: FastifyRequest): Promise<vo
   }
   if (images.length > 0) body.referenceImages = images;
   request.body = body;
+}
+
+/**
+ * Only `POST /v1/posts` takes multipart/form-data. Anywhere else the parsed parts (which refer back to the whole
+ * body and may hold megabytes of file data) would reach code that expects JSON, such as the Idempotency-Key
+ * fingerprint, which cannot serialise them. Answered, not thrown, so bull-board's own error handler cannot reshape it.
+ */
+export async function refuseMultipartElsewhere(
+  request: FastifyRequest,
+  reply: FastifyReply,
+): Promise<FastifyReply | undefined> {
+  if (!request.isMultipart() || (request.method === 'POST' && request.routeOptions.url === '/v1/posts')) {
+    return undefined;
+  }
+  const message = `${request.method} ${request.routeOptions.url ?? 'this route'} takes JSON, not multipart/form-data.`;
+  return reply.status(415).send({ error: { code: 'unsupported_media_type', message } });
 }
