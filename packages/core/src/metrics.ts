@@ -74,10 +74,10 @@ function parseHash(raw: Record<string, string>, labelNames: string[]): Series[] 
   return [...series.values()];
 }
 
-const escape = (v: string) => v.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n');
+const escapeLabel = (v: string) => v.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n');
 const labelText = (labels: Record<string, string>) =>
   Object.entries(labels)
-    .map(([k, v]) => `${k}="${escape(v)}"`)
+    .map(([k, v]) => `${k}="${escapeLabel(v)}"`)
     .join(',');
 
 function render(name: string, help: string, outcomeLabel: string, all: Series[]): string {
