@@ -117,7 +117,12 @@ async function startProviderWorker(
       try {
         const outcome = await renderPage(
           data,
-          { attemptsMade: job.attemptsMade, maxAttempts: job.opts.attempts ?? 1, signal },
+          {
+            attemptsMade: job.attemptsMade,
+            attemptsStarted: job.attemptsStarted,
+            maxAttempts: job.opts.attempts ?? 1,
+            signal,
+          },
           { ...deps, log },
         );
         log.info({ outcome, provider: config.name }, 'page job done');

@@ -38,6 +38,8 @@ export interface RenderDeps extends GenerationDeps {
 export interface JobAttempt {
   attemptsMade: number;
   maxAttempts: number;
+  /** How many times the job was started (a stalled restart counts, unlike attemptsMade); 1 on a first run. */
+  attemptsStarted?: number;
   signal?: AbortSignal;
 }
 
@@ -62,9 +64,11 @@ export async function renderPage(
   const post = await deps.store.get(data.postId);
   if (!post || !isPendingRender(post, data.pageId, data.version)) return 'skipped';
   const pending = post.pages.find((p) => p.id === data.pageId)!.image.pending!;
-  const existing = await deps.storage.findFirst(
-    storageKeys.pageImagePrefix(post.id, data.pageId, data.version),
-  );
+  // Only a job that ran before (retried, or restarted after its worker died) can find its image already stored.
+  const firstRun = (attempt.attemptsStarted ?? attempt.attemptsMade + 1) <= 1 && attempt.attemptsMade === 0;
+  const existing = firstRun
+    ? null
+    : await deps.storage.findFirst(storageKeys.pageImagePrefix(post.id, data.pageId, data.version));
   if (existing) {
     const image = recordFor(existing, data.version, pending.provider);
     const bytes = await deps.storage.getBuffer(existing);
@@ -108,9 +112,12 @@ export async function renderPage(
       data.version,
       extensionForMime(rendered.mimeType),
     );
-    await deps.storage.put(key, rendered.bytes, rendered.mimeType);
     const image = imageRecord(key, rendered.mimeType, data.version, provider.name, rendered.model);
-    image.thumbKey = await storeThumbnail(deps, post.id, data, rendered.bytes);
+    const [, thumbKey] = await Promise.all([
+      deps.storage.put(key, rendered.bytes, rendered.mimeType),
+      storeThumbnail(deps, post.id, data, rendered.bytes),
+    ]);
+    image.thumbKey = thumbKey;
     await complete(deps, post.id, data, image, 1);
     return 'completed';
   } catch (err) {
@@ -166,7 +173,9 @@ async function complete(
   const cost = { amount: pricing?.perImage ?? null, currency: pricing?.currency ?? null };
   const outcome = await deps.store.update(postId, (p) => markCompleted(p, data.pageId, image, calls, cost));
   // A finished cover releases the pages waiting for it; enqueueing is idempotent, so a retry of this job re-does it.
-  await enqueueRunnable(deps, outcome.post, data.requestId);
+  // Other pages release nothing, and re-adding every pending job after each page would grow with the post's size.
+  const page = outcome.post.pages.find((p) => p.id === data.pageId);
+  if (page?.type === 'cover') await enqueueRunnable(deps, outcome.post, data.requestId);
 }
 
 /** Records a page version as failed for good. Idempotent; exported for jobs that fail outside the processor. */
