@@ -14,6 +14,14 @@ const FILE_PATH = /\/[^/]*\.[A-Za-z0-9]+$/;
 const NOT_BUILT =
   'Inkpost API is running. The web studio is not built: run `pnpm build` (or `pnpm --filter @inkpost/web build`) and reload.\n';
 
+function safeDecode(pathname: string): string | null {
+  try {
+    return decodeURIComponent(pathname);
+  } catch {
+    return null;
+  }
+}
+
 async function isFile(file: string): Promise<boolean> {
   return stat(file).then(
     (s) => s.isFile(),
@@ -32,8 +40,10 @@ export async function registerWeb(app: FastifyInstance, opts: { root?: string } 
   await app.register(async (scope) => {
     await scope.register(fastifyStatic, { root, serve: false, suppressWarning: true });
     scope.get('/*', { schema: { hide: true } }, async (request, reply) => {
-      const pathname = request.url.split('?')[0] ?? '/';
-      if (API_PATH.test(pathname)) return reply.callNotFound();
+      const raw = request.url.split('?')[0] ?? '/';
+      // Judged on the decoded path, as the router matches it: `/%6detrics` is /metrics, not a studio route.
+      const pathname = safeDecode(raw);
+      if (pathname === null || API_PATH.test(pathname)) return reply.callNotFound();
       if (FILE_PATH.test(pathname)) {
         // Vite fingerprints everything under /assets/; other files (favicon) may change between builds.
         const hashed = pathname.startsWith('/assets/');
