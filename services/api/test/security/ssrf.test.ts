@@ -193,12 +193,9 @@ describe('webhook URLs: private, loopback and link-local addresses are refused',
     expect(receiver.deliveries).toEqual([]);
   });
 
-  // BUG (packages/core/src/webhooks.ts assertPublicUrl + services/outline-worker/src/processors/deliver-webhook.ts
-  // send): the delivery checks the address with one DNS lookup and then lets fetch resolve the name again to
-  // connect. A name that answers a public address to the check and a private one to the connection (DNS
-  // rebinding with TTL 0) is delivered to the private address. The fix is to connect to the address that was
-  // checked (a lookup hook on the connection that refuses private addresses), not to resolve twice.
-  it.fails('the worker never connects to a private address the check did not see (rebinding between check and connect)', async () => {
+  // A name that answers a public address to the check and a private one to the connection (DNS rebinding with TTL
+  // 0) must not be delivered: the connection's own lookup is checked (services/outline-worker pinned-fetch.ts).
+  it('the worker never connects to a private address the check did not see (rebinding between check and connect)', async () => {
     promiseAnswers.set('toctou.example-corp.test', [PUBLIC_IP]);
     connectAnswers.set('toctou.example-corp.test', '127.0.0.1');
     const post = await stack.createPost({

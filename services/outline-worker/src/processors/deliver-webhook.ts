@@ -9,6 +9,7 @@ import {
 } from '@inkpost/core';
 import { toPostView } from '@inkpost/shared';
 import { UnrecoverableError } from 'bullmq';
+import { FORBIDDEN_AT_CONNECT, publicOnlyFetch } from './pinned-fetch.js';
 
 export interface WebhookDeps {
   store: PostStore;
@@ -78,7 +79,9 @@ async function send(data: WebhookJobData, body: string, deps: WebhookDeps): Prom
   const timestamp = Math.floor(Date.now() / 1000);
   const signature = signWebhook(deps.secretFor(data.tenant), body, timestamp);
   try {
-    return await (deps.fetch ?? fetch)(data.url, {
+    // Without private addresses allowed, connections are pinned to checked addresses (no rebinding after the check).
+    const post = deps.fetch ?? (deps.allowPrivate ? fetch : publicOnlyFetch);
+    return await post(data.url, {
       method: 'POST',
       headers: {
         'content-type': 'application/json',
@@ -95,6 +98,8 @@ async function send(data: WebhookJobData, body: string, deps: WebhookDeps): Prom
   } catch (err) {
     const e = err as Error & { cause?: { code?: string; message?: string } };
     if (e.name === 'TimeoutError') throw new Error(`webhook timed out after ${deps.timeoutMs} ms`);
+    if (e.cause?.code === FORBIDDEN_AT_CONNECT)
+      throw new UnrecoverableError(`webhook refused: ${e.cause.message}`);
     throw new Error(`webhook request failed: ${e.cause?.code ?? e.cause?.message ?? e.message}`);
   }
 }
