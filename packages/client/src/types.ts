@@ -29,48 +29,15 @@ export type InkpostEventName = InkpostEvent['name'];
 /** A reference image file for `createPost` (sent as multipart under `images`). */
 export type ImageFile = Blob | { bytes: Uint8Array; mimeType: string; filename?: string };
 
-// The provider and health routes keep their response schemas next to the routes (services/api), not in the
-// contract, so these mirror them; move them to @inkpost/shared/contract and infer them here once they live
-// there.
-export interface ProviderInfo {
-  name: string;
-  type: string;
-  model: string | null;
-  endpoint: string | null;
-  /** Masked: only the last 4 characters are shown. */
-  apiKey: string | null;
-  active: boolean;
-  concurrency: number | null;
-  rateLimitPerMinute: number | null;
-  pricing: {
-    perImage: number | null;
-    per1kInputTokens: number | null;
-    per1kOutputTokens: number | null;
-    currency: string;
-  } | null;
-}
-
-export interface ProviderList {
-  text: ProviderInfo[];
-  image: ProviderInfo[];
-}
-
-export type ProviderKind = keyof ProviderList;
-
-export interface ProviderTestResult {
-  ok: boolean;
-  latencyMs: number;
-  message: string;
-}
-
-export interface StyleList {
-  styles: { name: string }[];
-}
-
-export interface Health {
-  status: 'ok' | 'unavailable';
-  checks?: Record<string, string>;
-}
+// Response shapes of the provider, style and health routes, from the same contract the API validates with.
+export type {
+  Health,
+  ProviderInfo,
+  ProviderList,
+  ProviderTestResult,
+  StyleList,
+} from '@inkpost/shared/contract';
+export type ProviderKind = 'text' | 'image';
 
 /** Per-call options every method takes. */
 export interface CallOptions {

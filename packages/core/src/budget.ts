@@ -38,6 +38,7 @@ export function secondsUntilUtcMidnight(now = new Date()): number {
 export class DailyImageBudget {
   private readonly ks: string;
   private readonly perTenant: Map<string, number>;
+  private readonly defaultLimit: number;
 
   constructor(
     private readonly redis: Redis,
@@ -51,7 +52,10 @@ export class DailyImageBudget {
     this.defaultLimit = env.DAILY_IMAGE_BUDGET;
   }
 
-  private readonly defaultLimit: number;
+  /** Whether any tenant has a limit at all. */
+  get enabled(): boolean {
+    return this.defaultLimit > 0 || [...this.perTenant.values()].some((v) => v > 0);
+  }
 
   /** The tenant's daily limit, or null when it has none. */
   limitFor(tenant: string): number | null {

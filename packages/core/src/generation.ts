@@ -42,11 +42,13 @@ export async function startGeneration(
     assertCanGenerate(post, chosen);
     return (chosen ?? defaultGenerationTargets(post)).filter((i) => !post.pages[i]?.image.pending);
   };
-  // Reserve the budget before anything is queued, so no provider call happens over it.
-  const before = await deps.store.get(postId);
-  if (!before) throw new PostNotFoundError(`post ${postId} not found`);
-  const reserved = new Set(targetsOf(before)).size;
-  await deps.budget?.reserve(before.tenant, reserved);
+  // Reserve the budget before anything is queued, so no provider call happens over it. Without any budget
+  // configured there is nothing to reserve, and no reason for the extra read.
+  const budget = deps.budget?.enabled ? deps.budget : undefined;
+  const before = budget ? await deps.store.get(postId) : null;
+  if (budget && !before) throw new PostNotFoundError(`post ${postId} not found`);
+  const reserved = before ? new Set(targetsOf(before)).size : 0;
+  if (before) await budget?.reserve(before.tenant, reserved);
   let queued: number[] = [];
   try {
     const outcome = await deps.store.update(postId, (post) =>
@@ -56,7 +58,7 @@ export async function startGeneration(
     await enqueueRunnable(deps, outcome.post, requestId);
     return { post: outcome.post, queued };
   } finally {
-    if (queued.length < reserved) await deps.budget?.release(before.tenant, reserved - queued.length);
+    if (before && queued.length < reserved) await budget?.release(before.tenant, reserved - queued.length);
   }
 }
 

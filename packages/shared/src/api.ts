@@ -91,3 +91,41 @@ export const ListPostsQuery = z.object({
 export type ListPostsQuery = z.infer<typeof ListPostsQuery>;
 
 export const PostList = z.object({ items: z.array(PostView), nextCursor: z.string().nullable() });
+
+export const ProviderPricingView = z
+  .object({
+    perImage: z.number().nullable(),
+    per1kInputTokens: z.number().nullable(),
+    per1kOutputTokens: z.number().nullable(),
+    currency: z.string(),
+  })
+  .nullable();
+
+/** One configured provider as `GET /v1/providers` shows it: the key masked to its last 4 characters. */
+export const ProviderInfo = z.object({
+  name: z.string(),
+  type: z.string(),
+  model: z.string().nullable(),
+  endpoint: z.string().nullable(),
+  apiKey: z.string().nullable().describe('masked: only the last 4 characters are shown'),
+  active: z.boolean(),
+  concurrency: z.number().int().nullable(),
+  rateLimitPerMinute: z.number().nullable(),
+  pricing: ProviderPricingView,
+});
+export type ProviderInfo = z.infer<typeof ProviderInfo>;
+
+export const ProviderList = z.object({ text: z.array(ProviderInfo), image: z.array(ProviderInfo) });
+export type ProviderList = z.infer<typeof ProviderList>;
+
+export const ProviderTestResult = z.object({ ok: z.boolean(), latencyMs: z.number(), message: z.string() });
+export type ProviderTestResult = z.infer<typeof ProviderTestResult>;
+
+export const StyleList = z.object({ styles: z.array(z.object({ name: z.string() })) });
+export type StyleList = z.infer<typeof StyleList>;
+
+export const Health = z.object({
+  status: z.enum(['ok', 'unavailable']),
+  checks: z.record(z.string(), z.string()).optional(),
+});
+export type Health = z.infer<typeof Health>;

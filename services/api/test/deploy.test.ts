@@ -71,6 +71,7 @@ describe('Kubernetes manifests', () => {
   const dir = 'deploy/kubernetes';
   const docs = readdirSync(path.join(root, dir))
     .filter((f) => f.endsWith('.yaml'))
+    // biome-ignore lint/suspicious/noExplicitAny: manifests are arbitrary YAML, read field by field below
     .flatMap((f) => parseAllDocuments(read(`${dir}/${f}`)).map((d) => d.toJS() as Record<string, any>))
     .filter(Boolean);
   const byKind = (kind: string) => docs.filter((d) => d.kind === kind);

@@ -1,11 +1,6 @@
+import { Health } from '@inkpost/shared';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
-import { z } from 'zod';
 import type { ApiContext } from '../context.js';
-
-const Health = z.object({
-  status: z.enum(['ok', 'unavailable']),
-  checks: z.record(z.string(), z.string()).optional(),
-});
 
 async function check(fn: () => Promise<unknown>, timeoutMs = 2_000): Promise<string> {
   try {

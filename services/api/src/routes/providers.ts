@@ -3,7 +3,10 @@ import {
   ErrorBody,
   type ImageProviderConfig,
   maskSecret,
+  ProviderList,
   type ProviderPricing,
+  ProviderTestResult,
+  StyleList,
   type TextProviderConfig,
 } from '@inkpost/shared';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
@@ -11,31 +14,7 @@ import { z } from 'zod';
 import type { ApiContext } from '../context.js';
 import { notFound } from '../errors.js';
 
-const Pricing = z
-  .object({
-    perImage: z.number().nullable(),
-    per1kInputTokens: z.number().nullable(),
-    per1kOutputTokens: z.number().nullable(),
-    currency: z.string(),
-  })
-  .nullable();
-
-const ProviderInfo = z.object({
-  name: z.string(),
-  type: z.string(),
-  model: z.string().nullable(),
-  endpoint: z.string().nullable(),
-  apiKey: z.string().nullable().describe('masked: only the last 4 characters are shown'),
-  active: z.boolean(),
-  concurrency: z.number().int().nullable(),
-  rateLimitPerMinute: z.number().nullable(),
-  pricing: Pricing,
-});
-
-const ProviderList = z.object({ text: z.array(ProviderInfo), image: z.array(ProviderInfo) });
-const TestResult = z.object({ ok: z.boolean(), latencyMs: z.number(), message: z.string() });
 const TestParams = z.object({ kind: z.enum(['text', 'image']), name: z.string().max(64) });
-const StyleList = z.object({ styles: z.array(z.object({ name: z.string() })) });
 
 function info(
   config: TextProviderConfig | ImageProviderConfig,
@@ -87,7 +66,7 @@ export function providerRoutes(ctx: ApiContext): FastifyPluginAsyncZod {
           tags: ['providers'],
           summary: "A real, tiny call to the provider: latency, or the provider's own error message",
           params: TestParams,
-          response: { 200: TestResult, 401: ErrorBody, 404: ErrorBody },
+          response: { 200: ProviderTestResult, 401: ErrorBody, 404: ErrorBody },
         },
       },
       async (request) => {

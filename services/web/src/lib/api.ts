@@ -3,6 +3,8 @@ import type {
   PatchPostBody,
   PostList,
   PostView,
+  ProviderList,
+  ProviderTestResult,
   SelectVersionBody,
 } from '@inkpost/shared/contract';
 import type { z } from 'zod';
@@ -12,33 +14,9 @@ export type PostListPage = z.infer<typeof PostList>;
 export type ListQuery = Omit<z.input<typeof ListPostsQuery>, 'limit'> & { limit?: number };
 export type PatchBody = z.input<typeof PatchPostBody>;
 
-/** `GET /v1/providers` items (the route's own schema; the contract package does not export it). */
-export interface ProviderInfo {
-  name: string;
-  type: string;
-  model: string | null;
-  endpoint: string | null;
-  apiKey: string | null;
-  active: boolean;
-  concurrency: number | null;
-  rateLimitPerMinute: number | null;
-  pricing: {
-    perImage: number | null;
-    per1kInputTokens: number | null;
-    per1kOutputTokens: number | null;
-    currency: string;
-  } | null;
-}
-export interface ProviderList {
-  text: ProviderInfo[];
-  image: ProviderInfo[];
-}
-export type ProviderKind = keyof ProviderList;
-export interface ProviderTest {
-  ok: boolean;
-  latencyMs: number;
-  message: string;
-}
+export type { ProviderInfo, ProviderList } from '@inkpost/shared/contract';
+export type ProviderKind = 'text' | 'image';
+export type ProviderTest = z.infer<typeof ProviderTestResult>;
 
 /** An API answer that is not 2xx, carrying the API's `{ error: { code, message } }`. */
 export class ApiError extends Error {
