@@ -1,7 +1,7 @@
 // Raw BullMQ on the same Redis: K no-op jobs added in bulk, then drained by one Worker (concurrency W) in this
 // process, with the same key prefix style and completed-job retention as page renders.
 // env: REDIS_URL, BENCH_PREFIX, BENCH_JOBS, BENCH_CONCURRENCY. Sends { jobs, addMs, drainMs, jobsPerSec }.
-import { importDependency } from '../lib/workspace.mjs';
+import { importBuilt, importDependency } from '../lib/workspace.mjs';
 
 const { Queue, Worker } = await importDependency('packages/core', 'bullmq');
 const { Redis } = await importDependency('packages/core', 'ioredis');
@@ -11,7 +11,10 @@ const concurrency = Number(process.env.BENCH_CONCURRENCY ?? 8);
 const prefix = `{${process.env.BENCH_PREFIX}}`;
 const connection = () => new Redis(process.env.REDIS_URL, { maxRetriesPerRequest: null });
 const queue = new Queue('noop', { connection: connection(), prefix });
-const options = { removeOnComplete: { age: 3600, count: 10_000 }, attempts: 3 };
+const { jobs: catalog } = await importBuilt('packages/shared/dist/index.js');
+// The page jobs' own retention and attempts, so BullMQ's bookkeeping per job is the same as for a page.
+const { removeOnComplete, removeOnFail, attempts } = catalog.pageRender.defaultJobOptions;
+const options = { removeOnComplete, removeOnFail, attempts };
 
 const addStart = performance.now();
 for (let i = 0; i < jobs; i += 500) {

@@ -34,7 +34,7 @@ export function installCommitHooks(
     backoff: { ...jobs.webhook.defaultJobOptions.backoff, delay: deps.webhookBackoffMs ?? 10_000 },
   };
   store.onCommit = (post: PostRecord, events: StoredEvent[]) => {
-    deps.manifests.schedule(post.id);
+    deps.manifests.committed(post);
     const url = events.length > 0 ? deps.webhookUrlFor(post) : null;
     if (!url) return;
     for (const event of events) {

@@ -1,25 +1,58 @@
-import { type PostRecord, PostRecord as PostRecordSchema, storageKeys } from '@inkpost/shared';
+import {
+  type PostRecord,
+  PostRecord as PostRecordSchema,
+  SETTLED_POST_STATUSES,
+  storageKeys,
+} from '@inkpost/shared';
 import type { Logger } from 'pino';
 import type { PostStore } from './post-store.js';
 import type { Storage } from './storage.js';
 
+/** A post with nothing running: its record will not change until someone asks for more. */
+function atRest(post: PostRecord): boolean {
+  const copying = post.copyState.status === 'queued' || post.copyState.status === 'writing';
+  return SETTLED_POST_STATUSES.includes(post.status) && !copying && !post.pages.some((p) => p.image.pending);
+}
+
 /**
- * Mirrors every post record to storage as `posts/<id>/post.json`, so losing Redis loses no post. Writes are
- * coalesced per post and always re-read the record from Redis, repeating until the stored manifest is the current
- * revision: several processes writing for the same post converge on the newest, never leave an older one last.
+ * Mirrors every post record to storage as `posts/<id>/post.json`, so losing Redis loses no post. While a post is
+ * being worked on, its changes are gathered for `delayMs` and written once (a page finishing is 2–3 commits; writing
+ * each would be most of a page's storage and Redis traffic); a post coming to rest is written at once. Each write
+ * reads the record from Redis and then checks the stored revision again, repeating until the manifest is the
+ * current revision: several processes writing for the same post converge on the newest, never leave an older one
+ * last.
  */
 export class ManifestWriter {
   private readonly running = new Map<string, Promise<void>>();
   private readonly again = new Set<string>();
+  private readonly waiting = new Map<string, NodeJS.Timeout>();
 
   constructor(
     private readonly store: PostStore,
     private readonly storage: Storage,
     private readonly log: Logger,
+    private readonly delayMs = 1_000,
   ) {}
 
-  /** Schedules a write of the post's manifest (fire and forget; failures are logged and retried next change). */
-  schedule(postId: string): void {
+  /**
+   * Schedules a write of the post's manifest after a commit (fire and forget; failures are logged and retried
+   * with the next change): at once when the post is at rest, else within `delayMs`.
+   */
+  committed(post: PostRecord): void {
+    if (atRest(post) || this.delayMs === 0) {
+      this.writeNow(post.id);
+      return;
+    }
+    if (this.waiting.has(post.id)) return;
+    const timer = setTimeout(() => this.writeNow(post.id), this.delayMs);
+    timer.unref();
+    this.waiting.set(post.id, timer);
+  }
+
+  /** Writes the post's manifest now (coalesced with a write already running for it). */
+  writeNow(postId: string): void {
+    clearTimeout(this.waiting.get(postId));
+    this.waiting.delete(postId);
     if (this.running.has(postId)) {
       this.again.add(postId);
       return;
@@ -28,13 +61,14 @@ export class ManifestWriter {
       .catch((err) => this.log.warn({ err, postId }, 'manifest write failed'))
       .finally(() => {
         this.running.delete(postId);
-        if (this.again.delete(postId)) this.schedule(postId);
+        if (this.again.delete(postId)) this.writeNow(postId);
       });
     this.running.set(postId, run);
   }
 
-  /** Resolves when every scheduled write has finished (for shutdown and tests). */
+  /** Writes everything gathered and resolves when every write has finished (for shutdown and tests). */
   async flush(): Promise<void> {
+    for (const postId of [...this.waiting.keys()]) this.writeNow(postId);
     while (this.running.size > 0) await Promise.all(this.running.values());
   }
 
@@ -47,13 +81,13 @@ export class ManifestWriter {
         Buffer.from(JSON.stringify(post)),
         'application/json',
       );
-      const after = await this.store.get(postId);
-      if (!after) {
+      const revision = await this.store.revisionOf(postId);
+      if (revision === null) {
         // Deleted meanwhile: a manifest left behind would bring the post back on a rebuild.
         await this.storage.deletePrefix(storageKeys.manifest(postId));
         return;
       }
-      if (after.revision === post.revision) return;
+      if (revision === post.revision) return;
     }
   }
 }

@@ -14,26 +14,41 @@ function bucketIndex(seconds: number): number {
 
 /**
  * Cluster-wide job and provider metrics, kept in Redis hashes by every worker process so the API's /metrics
- * shows them all without scraping each worker. One pipelined round trip per observation.
+ * shows them all without scraping each worker. Observations are summed in memory and flushed as one pipeline every
+ * `flushMs` (and on `close`): a page costs no Redis command for metrics, and /metrics lags by at most one interval,
+ * far below any scrape interval.
  */
 export class MetricsRecorder {
   private readonly ks: string;
+  /** Pending increments: hash key → field → amount. */
+  private pending = new Map<string, Map<string, number>>();
+  private readonly timer: NodeJS.Timeout;
+  private flushing: Promise<void> = Promise.resolve();
 
   constructor(
     private readonly redis: Redis,
     prefix: string,
+    flushMs = 2_000,
   ) {
     this.ks = keySpace(prefix);
+    this.timer = setInterval(() => void this.flush(), flushMs);
+    this.timer.unref();
+  }
+
+  private add(hash: string, field: string, amount: number): void {
+    let fields = this.pending.get(hash);
+    if (!fields) {
+      fields = new Map();
+      this.pending.set(hash, fields);
+    }
+    fields.set(field, (fields.get(field) ?? 0) + amount);
   }
 
   private observe(hash: string, series: string, label: string, seconds: number): void {
-    this.redis
-      .pipeline()
-      .hincrby(`${this.ks}:${hash}`, `${series}|${label}|count`, 1)
-      .hincrbyfloat(`${this.ks}:${hash}`, `${series}|sum`, seconds)
-      .hincrby(`${this.ks}:${hash}`, `${series}|b${bucketIndex(seconds)}`, 1)
-      .exec()
-      .catch(() => {});
+    const key = `${this.ks}:${hash}`;
+    this.add(key, `${series}|${label}|count`, 1);
+    this.add(key, `${series}|sum`, seconds);
+    this.add(key, `${series}|b${bucketIndex(seconds)}`, 1);
   }
 
   /** A finished job: queue, job name, outcome (completed, skipped, failed, …) and how long it took. */
@@ -44,6 +59,40 @@ export class MetricsRecorder {
   /** One provider call: provider name, its result (`ok` or an error code / HTTP status) and latency. */
   providerCall(provider: string, result: string, seconds: number): void {
     this.observe(PROVIDERS, provider, result, seconds);
+  }
+
+  /**
+   * Sends what was observed since the last flush. Flushes run one after another; a flush Redis refused puts its
+   * amounts back, so an outage delays metrics rather than dropping them.
+   */
+  flush(): Promise<void> {
+    this.flushing = this.flushing.then(() => this.send());
+    return this.flushing;
+  }
+
+  private async send(): Promise<void> {
+    if (this.pending.size === 0) return;
+    const batch = this.pending;
+    this.pending = new Map();
+    const sent: [string, string, number][] = [];
+    const pipeline = this.redis.pipeline();
+    for (const [hash, fields] of batch) {
+      for (const [field, amount] of fields) {
+        sent.push([hash, field, amount]);
+        if (field.endsWith('|sum')) pipeline.hincrbyfloat(hash, field, amount);
+        else pipeline.hincrby(hash, field, amount);
+      }
+    }
+    const results = await pipeline.exec().catch(() => null);
+    sent.forEach(([hash, field, amount], i) => {
+      if (!results || results[i]?.[0]) this.add(hash, field, amount);
+    });
+  }
+
+  /** Stops the timer and sends what is left (at shutdown, before the Redis connection closes). */
+  async close(): Promise<void> {
+    clearInterval(this.timer);
+    await this.flush();
   }
 }
 

@@ -42,8 +42,10 @@ export const CopyJobData = z.object({
 });
 export type CopyJobData = z.infer<typeof CopyJobData>;
 
+// Completed jobs are kept by count only: their deterministic ids are what makes a repeated enqueue a no-op, and a
+// count bound is one command when a job finishes, where an age bound adds a scan of the finished set to every job.
 const keepJobs = {
-  removeOnComplete: { age: 24 * 3600, count: 10_000 },
+  removeOnComplete: { count: 10_000 },
   removeOnFail: { age: 7 * 24 * 3600 },
 };
 

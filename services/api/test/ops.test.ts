@@ -94,14 +94,20 @@ describe('tenants, keys and limits', () => {
     expect((await stack.request('GET', '/metrics')).status).toBe(401);
     expect((await stack.request('GET', '/metrics', undefined, acme)).status).toBe(401);
     const admin = { authorization: `Basic ${Buffer.from('ops:ops-pw').toString('base64')}` };
-    const metrics = await stack.request('GET', '/metrics', undefined, admin);
-    expect(metrics.status).toBe(200);
-    const text = await metrics.text();
+    // Workers send their job and provider figures every couple of seconds, so the first scrape may precede them.
+    const jobsCounted =
+      /inkpost_jobs_total\{queue="image-text_card",job="page.render",outcome="completed"\} [1-9]/;
+    let text = '';
+    for (const deadline = Date.now() + 10_000; Date.now() < deadline; ) {
+      const metrics = await stack.request('GET', '/metrics', undefined, admin);
+      expect(metrics.status).toBe(200);
+      text = await metrics.text();
+      if (jobsCounted.test(text)) break;
+      await new Promise((r) => setTimeout(r, 200));
+    }
     expect(text).toMatch(/inkpost_http_request_duration_seconds_bucket\{.*route="\/v1\/posts"/);
     expect(text).toMatch(/inkpost_queue_jobs\{queue="image-text_card",state="completed"\} \d+/);
-    expect(text).toMatch(
-      /inkpost_jobs_total\{queue="image-text_card",job="page.render",outcome="completed"\} [1-9]/,
-    );
+    expect(text).toMatch(jobsCounted);
     expect(text).toMatch(/inkpost_provider_calls_total\{provider="text_card",result="ok"\} [1-9]/);
     expect(text).toMatch(/inkpost_sse_connections \d+/);
   });

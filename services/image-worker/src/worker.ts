@@ -61,6 +61,7 @@ export async function startImageWorker(
   const providers = new Map<string, ImageProvider>();
   for (const [name, config] of opts.imageProviders.providers)
     providers.set(name, createImageProvider(config));
+  const metrics = new MetricsRecorder(redis, opts.keyPrefix);
   const deps: RenderDeps = {
     store,
     queues,
@@ -69,7 +70,7 @@ export async function startImageWorker(
     providerFor: (name) => providers.get(name) ?? null,
     attemptsFor: (name) => opts.imageProviders.providers.get(name)?.maxAttempts ?? 3,
     pricingFor: (name) => opts.imageProviders.providers.get(name)?.pricing ?? null,
-    metrics: new MetricsRecorder(redis, opts.keyPrefix),
+    metrics,
     pauseProvider: (name, ms) => queues.image(name).rateLimit(ms),
   };
   const names = opts.only ?? [...opts.imageProviders.providers.keys()];
@@ -88,7 +89,7 @@ export async function startImageWorker(
     async close() {
       await Promise.all(workers.map((w) => w.close()));
       await queues.close();
-      await manifests.flush();
+      await Promise.all([manifests.flush(), metrics.close()]);
       await Promise.allSettled([redis.quit(), control.quit(), ...connections.map((c) => c.quit())]);
     },
   };

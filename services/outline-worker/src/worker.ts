@@ -208,7 +208,7 @@ export async function startOutlineWorker(
     async close() {
       await Promise.all(workers.map((w) => w.close()));
       await queues.close();
-      await manifests.flush();
+      await Promise.all([manifests.flush(), metrics.close()]);
       await Promise.allSettled([redis.quit(), control.quit(), ...connections.map((c) => c.quit())]);
     },
   };
