@@ -107,6 +107,12 @@ export class PostStore {
     return json ? PostRecordSchema.parse(JSON.parse(json)) : null;
   }
 
+  /** The post's current revision (one small read, without the record); null when there is no such post. */
+  async revisionOf(id: string): Promise<number | null> {
+    const rev = await this.redis.hget(this.postKey(id), 'rev');
+    return rev === null ? null : Number(rev);
+  }
+
   /** Stores a new post (revision 1) with its first events. Fails if the id is taken. */
   async create(
     post: PostRecord,
