@@ -68,18 +68,31 @@ function networkError(call: HttpCall, err: unknown, timeout: AbortSignal): Provi
   return scrubbed(errorFromNetwork(call.provider, err, timeout.aborted), call.secrets);
 }
 
+/**
+ * The answer's body in one buffer. With a content-length every chunk is copied into a buffer of that size as it
+ * arrives: a multi-MB image answer comes in dozens of chunks, which then need neither keeping nor a second copy.
+ * A body longer than it declared (fetch decompresses, content-length counts the compressed bytes) or one without
+ * a length is gathered as chunks and concatenated.
+ */
 async function readLimited(res: Response, maxBytes: number): Promise<Buffer> {
   const declared = Number(res.headers.get('content-length') ?? 0);
   if (declared > maxBytes) throw tooLarge(maxBytes);
+  if (!res.body) return Buffer.alloc(0);
+  let sized = Number.isSafeInteger(declared) && declared > 0 ? Buffer.allocUnsafe(declared) : null;
   const chunks: Uint8Array[] = [];
   let total = 0;
-  if (!res.body) return Buffer.alloc(0);
   for await (const chunk of res.body as AsyncIterable<Uint8Array>) {
+    if (total + chunk.byteLength > maxBytes) throw tooLarge(maxBytes);
+    if (sized && total + chunk.byteLength <= sized.length) {
+      sized.set(chunk, total);
+    } else {
+      if (sized) chunks.push(sized.subarray(0, total));
+      sized = null;
+      chunks.push(chunk);
+    }
     total += chunk.byteLength;
-    if (total > maxBytes) throw tooLarge(maxBytes);
-    chunks.push(chunk);
   }
-  return Buffer.concat(chunks);
+  return sized ? sized.subarray(0, total) : Buffer.concat(chunks, total);
 }
 
 function tooLarge(maxBytes: number): ProviderError {
@@ -98,10 +111,15 @@ function scrubbed(err: ProviderError, secrets: (string | null)[]): ProviderError
 /** `providerFetch` for an API that answers JSON: the parsed body, or provider_bad_response when it is not JSON. */
 export async function providerJson(call: HttpCall): Promise<unknown> {
   const res = await providerFetch(call);
+  return parseJsonAnswer(call.provider, res.body);
+}
+
+/** A provider's answer parsed as JSON; provider_bad_response when it is not JSON. */
+export function parseJsonAnswer(provider: string, body: Buffer): unknown {
   try {
-    return JSON.parse(res.body.toString('utf8'));
+    return JSON.parse(body.toString('utf8'));
   } catch {
-    throw new ProviderError(`${call.provider} answered with a body that is not JSON`, {
+    throw new ProviderError(`${provider} answered with a body that is not JSON`, {
       code: 'provider_bad_response',
       retryable: true,
     });

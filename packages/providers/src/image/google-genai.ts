@@ -21,6 +21,7 @@ import type { ImageProvider, RenderedImage, RenderRequest } from './types.js';
 export class GoogleGenAiImageProvider implements ImageProvider {
   readonly type = 'google_genai';
   readonly name: string;
+  readonly usesReferences = true;
 
   constructor(private readonly config: ImageProviderConfig) {
     this.name = config.name;

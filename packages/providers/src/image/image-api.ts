@@ -5,14 +5,16 @@ import { renderWithChat } from './chat-image.js';
 import {
   callContext,
   editsForm,
-  imageFromImagesApi,
   jsonBody,
-  postOpenAi,
+  postImagesApi,
   siblingEndpoint,
   testOpenAiImages,
 } from './openai-wire.js';
 import { buildImagePrompt } from './prompt.js';
 import type { ImageProvider, RenderedImage, RenderRequest } from './types.js';
+
+const EDITS = /\/images\/edits\/?$/;
+const CHAT = /\/chat\/completions\/?$/;
 
 /**
  * `image_api`: OpenAI-style image endpoints as relays and image services expose them — `/v1/images/generations`
@@ -22,28 +24,34 @@ import type { ImageProvider, RenderedImage, RenderRequest } from './types.js';
 export class ImageApiProvider implements ImageProvider {
   readonly type = 'image_api';
   readonly name: string;
+  /** Edits and chat endpoints take images along; a generations endpoint takes the prompt alone. */
+  readonly usesReferences: boolean;
+  private readonly endpoint: string;
 
   constructor(private readonly config: ImageProviderConfig) {
     this.name = config.name;
+    this.endpoint = config.endpointType ?? '';
+    this.usesReferences = EDITS.test(this.endpoint) || CHAT.test(this.endpoint);
   }
 
   async render(req: RenderRequest): Promise<RenderedImage> {
-    const prompt = buildImagePrompt(req, this.config.shortPrompt);
-    const endpoint = this.config.endpointType ?? '';
-    if (/\/chat\/completions\/?$/.test(endpoint)) return renderWithChat(this.config, prompt, req);
+    // The prompt mentions attached images only when they really go along.
+    const request = this.usesReferences ? req : { ...req, references: [] };
+    const prompt = buildImagePrompt(request, this.config.shortPrompt);
+    if (CHAT.test(this.endpoint)) return renderWithChat(this.config, prompt, request);
     const ctx = callContext(this.config, req.signal);
     const fields = this.fields(prompt, req);
     const extra = this.config.extraBody;
     // An edits endpoint needs at least one image; a cover without references goes to the generations endpoint.
-    const answer =
-      /\/images\/edits\/?$/.test(endpoint) && req.references.length > 0
-        ? await postOpenAi(ctx, this.config.endpointUrl!, editsForm(fields, extra, req.references))
-        : await postOpenAi(
+    const image =
+      request.references.length > 0
+        ? await postImagesApi(ctx, this.config.endpointUrl!, editsForm(fields, extra, request.references))
+        : await postImagesApi(
             ctx,
             siblingEndpoint(this.config.endpointUrl!, '/images/generations'),
             jsonBody(fields, extra),
           );
-    return checkedImage(this.name, await imageFromImagesApi(ctx, answer), this.config.model);
+    return checkedImage(this.name, image, this.config.model);
   }
 
   testConnection(signal?: AbortSignal): Promise<ConnectionTestResult> {

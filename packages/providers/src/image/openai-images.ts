@@ -4,9 +4,8 @@ import { checkedImage } from './answer.js';
 import {
   callContext,
   editsForm,
-  imageFromImagesApi,
   jsonBody,
-  postOpenAi,
+  postImagesApi,
   siblingEndpoint,
   testOpenAiImages,
 } from './openai-wire.js';
@@ -54,15 +53,17 @@ export function openAiImageSize(model: string, aspectRatio: string, imageSize: s
 export class OpenAiImagesProvider implements ImageProvider {
   readonly type = 'openai_compatible';
   readonly name: string;
+  /** gpt-image (and models of unknown families) edit with references; DALL·E draws from the prompt alone. */
+  readonly usesReferences: boolean;
 
   constructor(private readonly config: ImageProviderConfig) {
     this.name = config.name;
+    this.usesReferences = !familyOf(config.model!)?.startsWith('dall-e');
   }
 
   async render(req: RenderRequest): Promise<RenderedImage> {
     const model = this.config.model!;
-    const canEdit = !familyOf(model)?.startsWith('dall-e');
-    const references = canEdit ? req.references : [];
+    const references = this.usesReferences ? req.references : [];
     // The prompt mentions attached images only when they really go along.
     const prompt = buildImagePrompt({ ...req, references }, this.config.shortPrompt);
     const fields: Record<string, string | number> = { model, prompt, n: 1 };
@@ -72,11 +73,15 @@ export class OpenAiImagesProvider implements ImageProvider {
     const ctx = callContext(this.config, req.signal);
     const url = this.config.endpointUrl!;
     const extra = this.config.extraBody;
-    const answer =
+    const image =
       references.length > 0
-        ? await postOpenAi(ctx, siblingEndpoint(url, '/images/edits'), editsForm(fields, extra, references))
-        : await postOpenAi(ctx, siblingEndpoint(url, '/images/generations'), jsonBody(fields, extra));
-    return checkedImage(this.name, await imageFromImagesApi(ctx, answer), model);
+        ? await postImagesApi(
+            ctx,
+            siblingEndpoint(url, '/images/edits'),
+            editsForm(fields, extra, references),
+          )
+        : await postImagesApi(ctx, siblingEndpoint(url, '/images/generations'), jsonBody(fields, extra));
+    return checkedImage(this.name, image, model);
   }
 
   testConnection(signal?: AbortSignal): Promise<ConnectionTestResult> {

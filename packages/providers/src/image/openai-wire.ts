@@ -1,9 +1,17 @@
 import { extensionForMime, type ImageProviderConfig } from '@inkpost/shared';
 import type { ConnectionTestResult } from '../connection.js';
 import { ProviderError } from '../errors.js';
-import { formValue, mergeBody, providerJson } from '../http.js';
+import {
+  formValue,
+  type HttpCall,
+  mergeBody,
+  parseJsonAnswer,
+  providerFetch,
+  providerJson,
+} from '../http.js';
 import { listModels } from '../models.js';
 import { decodeBase64Image, type ImageCallContext, imageFromUrl } from './answer.js';
+import { b64JsonImage } from './b64-json.js';
 import type { ImageReference } from './types.js';
 
 /** The context of one call of an OpenAI-style image provider. */
@@ -47,12 +55,12 @@ export function editsForm(
   return form;
 }
 
-/** POSTs to an OpenAI-style endpoint with the bearer key; the parsed JSON answer. */
-export function postOpenAi(ctx: ImageCallContext, url: string, body: string | FormData): Promise<unknown> {
+/** A POST to an OpenAI-style endpoint with the bearer key. */
+function openAiCall(ctx: ImageCallContext, url: string, body: string | FormData): HttpCall {
   const headers: Record<string, string> = { authorization: `Bearer ${ctx.apiKey}` };
   // fetch sets the multipart content type itself, boundary included.
   if (typeof body === 'string') headers['content-type'] = 'application/json';
-  return providerJson({
+  return {
     provider: ctx.provider,
     url,
     headers,
@@ -60,11 +68,32 @@ export function postOpenAi(ctx: ImageCallContext, url: string, body: string | Fo
     signal: ctx.signal,
     timeoutMs: ctx.timeoutMs,
     secrets: [ctx.apiKey],
-  });
+  };
 }
 
-/** The image of an images-API answer: `data[0].b64_json`, or `data[0].url` downloaded. */
-export async function imageFromImagesApi(ctx: ImageCallContext, answer: unknown): Promise<Buffer> {
+/** POSTs to an OpenAI-style endpoint with the bearer key; the parsed JSON answer. */
+export function postOpenAi(ctx: ImageCallContext, url: string, body: string | FormData): Promise<unknown> {
+  return providerJson(openAiCall(ctx, url, body));
+}
+
+/** POSTs to an images-API endpoint (generations or edits); the image it answered. */
+export async function postImagesApi(
+  ctx: ImageCallContext,
+  url: string,
+  body: string | FormData,
+): Promise<Buffer> {
+  const res = await providerFetch(openAiCall(ctx, url, body));
+  return imageFromImagesApi(ctx, res.body);
+}
+
+/**
+ * The image of an images-API answer: `data[0].b64_json` (decoded from the body's bytes when it can be, see
+ * `b64JsonImage`), or `data[0].url` downloaded.
+ */
+export async function imageFromImagesApi(ctx: ImageCallContext, body: Buffer): Promise<Buffer> {
+  const decoded = b64JsonImage(body);
+  if (decoded) return decoded;
+  const answer = parseJsonAnswer(ctx.provider, body);
   const item = (answer as { data?: { b64_json?: unknown; url?: unknown }[] })?.data?.[0];
   if (typeof item?.b64_json === 'string' && item.b64_json.length > 0) return decodeBase64Image(item.b64_json);
   if (typeof item?.url === 'string' && /^(https?:|data:)/i.test(item.url)) return imageFromUrl(ctx, item.url);

@@ -19,6 +19,8 @@ export function cardText(content: string): string {
 export class TextCardProvider implements ImageProvider {
   readonly type = 'text_card';
   readonly name: string;
+  /** A card shows the page text; there is no picture to take a look from. */
+  readonly usesReferences = false;
 
   constructor(private readonly config: ImageProviderConfig) {
     this.name = config.name;

@@ -33,6 +33,11 @@ export interface RenderedImage {
 export interface ImageProvider {
   readonly name: string;
   readonly type: string;
+  /**
+   * Whether `render` sends `references` to the model. Reading them (the cover and the user's images, several MB)
+   * from storage costs every page a round trip, which is wasted on a model that only takes a prompt.
+   */
+  readonly usesReferences: boolean;
   render(request: RenderRequest): Promise<RenderedImage>;
   /** A cheap real call proving the key and endpoint work (see `testImageProvider`); optional for test doubles. */
   testConnection?(signal?: AbortSignal): Promise<ConnectionTestResult>;

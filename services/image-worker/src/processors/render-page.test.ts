@@ -1,24 +1,30 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createLogger, createRedis, PostStore, planGeneration, Queues, S3Storage } from '@inkpost/core';
 import { samplePost } from '@inkpost/core/test-fixtures';
 import type { ImageProvider, RenderRequest } from '@inkpost/providers';
-import { ProviderError } from '@inkpost/providers';
-import { storageKeys } from '@inkpost/shared';
+import { createImageProvider, ProviderError } from '@inkpost/providers';
+import { loadImageProviders, storageKeys } from '@inkpost/shared';
 import {
   cleanupRedisPrefix,
   createS3Client,
   emptyAndDeleteBucket,
   encodePng,
+  type FakeProvider,
   randomBucket,
   randomPrefix,
+  startFakeProvider,
   testEnv,
 } from '@inkpost/testkit';
 import type { Redis } from 'ioredis';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { RateLimited, type RenderDeps, RetryLater, renderPage } from './render-page.js';
 
 class CountingProvider implements ImageProvider {
   readonly name = 'fake';
   readonly type = 'fake';
+  readonly usesReferences = true;
   calls: RenderRequest[] = [];
   constructor(private readonly behave: () => Buffer = () => encodePng(3, 4, () => [1, 2, 3, 255])) {}
   async render(req: RenderRequest) {
@@ -117,6 +123,78 @@ describe('renderPage', () => {
     expect(last.references[0]?.bytes.equals(coverBytes!)).toBe(true);
   });
 
+  describe('with a provider on the wire', () => {
+    let fake: FakeProvider;
+    const dir = mkdtempSync(join(tmpdir(), 'inkpost-render-page-'));
+
+    beforeAll(async () => {
+      fake = await startFakeProvider();
+    });
+    afterAll(async () => {
+      await fake.close();
+      rmSync(dir, { recursive: true, force: true });
+    });
+
+    /** An image_api provider named `fake` posting to `endpointType` of the fake, loaded as the worker loads it. */
+    function imageApi(endpointType: string): ImageProvider {
+      const file = join(dir, `${endpointType.replaceAll('/', '_')}.yaml`);
+      const entry = {
+        type: 'image_api',
+        api_key: 'k',
+        base_url: fake.url,
+        model: 'm',
+        endpoint_type: endpointType,
+      };
+      writeFileSync(file, JSON.stringify({ active_provider: 'fake', providers: { fake: entry } }));
+      return createImageProvider(loadImageProviders(file, {}, 4).providers.get('fake')!);
+    }
+
+    /** Renders the cover with the counting provider, then the second page with `wire`; the storage reads of that. */
+    async function secondPageWith(wire: ImageProvider) {
+      const post = await queuedPost();
+      const [cover, page] = post.pages;
+      await renderPage(
+        { postId: post.id, pageId: cover!.id, version: 1, cover: null },
+        { attemptsMade: 0, maxAttempts: 3 },
+        deps,
+      );
+      const coverKey = storageKeys.pageImage(post.id, cover!.id, 1, 'png');
+      const reads = vi.spyOn(storage, 'getBuffer');
+      fake.reset();
+      try {
+        const outcome = await renderPage(
+          { postId: post.id, pageId: page!.id, version: 1, cover: { pageId: cover!.id, version: 1 } },
+          { attemptsMade: 0, maxAttempts: 3 },
+          { ...deps, providerFor: () => wire },
+        );
+        expect(outcome).toBe('completed');
+        return { coverKey, reads: reads.mock.calls.map(([key]) => key), requests: fake.requests };
+      } finally {
+        reads.mockRestore();
+      }
+    }
+
+    it('never reads the cover for a generations-only provider, which would not send it', async () => {
+      const wire = imageApi('/v1/images/generations');
+      expect(wire.usesReferences).toBe(false);
+      const { coverKey, reads, requests } = await secondPageWith(wire);
+      expect(reads).not.toContain(coverKey);
+      expect(requests.map((r) => r.path)).toEqual(['/v1/images/generations']);
+      expect(requests[0]!.json.prompt).not.toContain('attached image');
+    });
+
+    it('still sends the cover to an edits provider', async () => {
+      const wire = imageApi('/v1/images/edits');
+      expect(wire.usesReferences).toBe(true);
+      const { coverKey, reads, requests } = await secondPageWith(wire);
+      expect(reads).toContain(coverKey);
+      expect(requests.map((r) => r.path)).toEqual(['/v1/images/edits']);
+      const coverBytes = await storage.getBuffer(coverKey);
+      expect(requests[0]!.files?.map((f) => f.field)).toEqual(['image[]']);
+      expect(requests[0]!.files?.[0]?.data.equals(coverBytes!)).toBe(true);
+    });
+  });
+
   it('retries retryable provider errors, then fails the page with the provider message on the last attempt', async () => {
     const post = await queuedPost();
     const failing = new ProviderError('fake failed with 500', {
@@ -126,7 +204,12 @@ describe('renderPage', () => {
     });
     const broken = {
       ...deps,
-      providerFor: () => ({ name: 'fake', type: 'fake', render: async () => Promise.reject(failing) }),
+      providerFor: () => ({
+        name: 'fake',
+        type: 'fake',
+        usesReferences: false,
+        render: async () => Promise.reject(failing),
+      }),
     };
     const data = { postId: post.id, pageId: post.pages[0]!.id, version: 1, cover: null };
     await expect(renderPage(data, { attemptsMade: 0, maxAttempts: 2 }, broken)).rejects.toBeInstanceOf(
@@ -153,7 +236,12 @@ describe('renderPage', () => {
     });
     const broken = {
       ...deps,
-      providerFor: () => ({ name: 'fake', type: 'fake', render: async () => Promise.reject(limited) }),
+      providerFor: () => ({
+        name: 'fake',
+        type: 'fake',
+        usesReferences: false,
+        render: async () => Promise.reject(limited),
+      }),
     };
     const data = { postId: post.id, pageId: post.pages[0]!.id, version: 1, cover: null };
     await expect(renderPage(data, { attemptsMade: 0, maxAttempts: 3 }, broken)).rejects.toBeInstanceOf(
@@ -172,7 +260,12 @@ describe('renderPage', () => {
     });
     const broken = {
       ...deps,
-      providerFor: () => ({ name: 'fake', type: 'fake', render: async () => Promise.reject(refused) }),
+      providerFor: () => ({
+        name: 'fake',
+        type: 'fake',
+        usesReferences: false,
+        render: async () => Promise.reject(refused),
+      }),
     };
     const data = { postId: post.id, pageId: post.pages[0]!.id, version: 1, cover: null };
     expect(await renderPage(data, { attemptsMade: 0, maxAttempts: 3 }, broken)).toBe('failed');

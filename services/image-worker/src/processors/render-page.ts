@@ -90,7 +90,7 @@ export async function renderPage(
   const started = await deps.store.update(post.id, (p) => markStarted(p, data.pageId, data.version));
   if (!started.value) return 'skipped';
   try {
-    const references = await loadReferences(deps.storage, started.post, data);
+    const references = provider.usesReferences ? await loadReferences(deps.storage, started.post, data) : [];
     const callStarted = performance.now();
     const rendered = await observed(
       deps,
@@ -188,6 +188,11 @@ export async function fail(
   await deps.store.update(data.postId, (p) => markFailed(p, data.pageId, data.version, error, calls));
 }
 
+/**
+ * The images the provider is sent along with the prompt: the cover version the job names (the style to match) and
+ * the user's reference images. Several MB from storage, so `renderPage` reads them only for a provider that uses
+ * them.
+ */
 async function loadReferences(
   storage: Storage,
   post: PostRecord,
