@@ -1,6 +1,7 @@
 import { verifyWebhookSignature } from '@inkpost/core';
 import type { PostView } from '@inkpost/shared';
 import { startFakeProvider, startWebhookReceiver, type WebhookReceiver } from '@inkpost/testkit';
+import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import yauzl from 'yauzl';
 import { type Stack, startStack } from './harness.js';
@@ -102,16 +103,27 @@ describe('archive, copy, thumbnails and webhooks', () => {
     expect(entries[5]!.data.toString()).toContain('#');
   });
 
-  it('serves a small WebP thumbnail made once by the image worker', async () => {
+  it('makes a small WebP thumbnail on its first request, stores it, and serves the stored one afterwards', async () => {
     const post = await completed();
     const page = post.pages[1]!;
     expect(page.image.thumbnailUrl).toBe(`/v1/posts/${post.id}/pages/1/image?version=1&size=thumb`);
+    const thumbKey = `posts/${post.id}/pages/${page.id}/thumbs/v1.webp`;
+    expect(await stack.listObjects(thumbKey)).toEqual([]); // rendering the page made none
+
     const res = await stack.request('GET', page.image.thumbnailUrl!);
     expect(res.status).toBe(200);
     expect(res.headers.get('content-type')).toBe('image/webp');
     const thumb = Buffer.from(await res.arrayBuffer());
     const full = Buffer.from(await (await stack.request('GET', page.image.url!)).arrayBuffer());
     expect(thumb.length).toBeLessThan(full.length / 3);
+    const [thumbSize, fullSize] = [await sharp(thumb).metadata(), await sharp(full).metadata()];
+    expect(thumbSize).toMatchObject({ format: 'webp', width: 360 });
+    expect(thumbSize.height).toBe(Math.round((360 * fullSize.height) / fullSize.width));
+    expect(await stack.listObjects(thumbKey)).toEqual([thumbKey]);
+
+    const again = await stack.request('GET', page.image.thumbnailUrl!);
+    expect(again.headers.get('content-type')).toBe('image/webp');
+    expect(Buffer.from(await again.arrayBuffer()).equals(thumb)).toBe(true);
   });
 
   it('delivers post.completed to a receiver that fails twice: three deliveries, one id, valid signatures', async () => {

@@ -136,6 +136,29 @@ describe('a post through real provider code against the fake provider', () => {
     });
   });
 
+  it('serves a thumbnail of the provider’s image, and the image itself when it is one no thumbnail can be made of', async () => {
+    const thumb = await stack.request('GET', post.pages[1]!.image.thumbnailUrl!);
+    expect([thumb.status, thumb.headers.get('content-type')]).toEqual([200, 'image/webp']);
+
+    // A PNG signature and end marker around garbage: it passes the provider checks and does not decode.
+    const png = fake.requests.find((r) => r.response?.image)!.response!.image!;
+    const broken = Buffer.concat([png.subarray(0, 8), Buffer.alloc(300, 0x41), png.subarray(-12)]);
+    const answer = { created: 1, data: [{ b64_json: broken.toString('base64') }] };
+    fake.enqueue('/v1/images/generations', { kind: 'status', status: 200, body: answer });
+    const created = await stack.createPost({
+      topic: 'broken',
+      pages: [{ type: 'cover', content: '封面' }],
+      autoGenerate: true,
+    });
+    await stack.follow(created.id);
+    const page = ((await (await stack.request('GET', `/v1/posts/${created.id}`)).json()) as PostView)
+      .pages[0]!;
+    expect(page.image.status).toBe('completed');
+    const res = await stack.request('GET', page.image.thumbnailUrl!);
+    expect([res.status, res.headers.get('content-type')]).toEqual([200, 'image/png']);
+    expect(Buffer.from(await res.arrayBuffer()).equals(broken)).toBe(true);
+  });
+
   it('never shows a provider key in the post or its events', async () => {
     const body = await (await stack.request('GET', `/v1/posts/${post.id}`)).text();
     const events = JSON.stringify(await stack.follow(post.id, 5_000, '0-0'));

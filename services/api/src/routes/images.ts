@@ -1,16 +1,21 @@
-import { ErrorBody, ImageQuery, PageParams, PostParams } from '@inkpost/shared';
+import { ErrorBody, ImageQuery, type ImageVersionRecord, PageParams, PostParams } from '@inkpost/shared';
 import type { FastifyReply } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { ApiContext } from '../context.js';
 import { notFound } from '../errors.js';
 import { getOwnedPost } from '../posts.js';
+import { type Servable, ThumbnailStore } from '../thumbnails.js';
 
 const errors = { 400: ErrorBody, 401: ErrorBody, 404: ErrorBody };
 
-async function sendObject(ctx: ApiContext, reply: FastifyReply, key: string, immutable: boolean) {
+async function sendStored(ctx: ApiContext, reply: FastifyReply, key: string, immutable: boolean) {
   const object = await ctx.storage.get(key);
   if (!object) throw notFound('Image');
+  return send(reply, object, immutable);
+}
+
+function send(reply: FastifyReply, object: Servable, immutable: boolean) {
   reply.header('content-type', object.contentType);
   if (object.contentLength !== null) reply.header('content-length', object.contentLength);
   // A numbered version never changes; "the current one" may.
@@ -18,7 +23,25 @@ async function sendObject(ctx: ApiContext, reply: FastifyReply, key: string, imm
   return reply.send(object.body);
 }
 
+/**
+ * A version's thumbnail, made on its first request (see ThumbnailStore). A record without `thumbKey` is one whose
+ * image the worker could not thumbnail back when workers made them: it has none, as before. An image sharp cannot
+ * read is served as it is, so the thumbnail URL the post advertises always shows the page.
+ */
+async function sendThumbnail(
+  ctx: ApiContext,
+  thumbnails: ThumbnailStore,
+  reply: FastifyReply,
+  record: ImageVersionRecord,
+  immutable: boolean,
+) {
+  if (!record.thumbKey) throw notFound('Thumbnail');
+  const thumb = await thumbnails.get(record.thumbKey, record.key);
+  return thumb ? send(reply, thumb, immutable) : sendStored(ctx, reply, record.key, immutable);
+}
+
 export function imageRoutes(ctx: ApiContext): FastifyPluginAsyncZod {
+  const thumbnails = new ThumbnailStore(ctx.storage, ctx.log);
   return async (app) => {
     app.get(
       '/v1/posts/:id/pages/:index/image',
@@ -38,9 +61,9 @@ export function imageRoutes(ctx: ApiContext): FastifyPluginAsyncZod {
         const version = request.query.version ?? page.image.version;
         const record = page.image.versions.find((v) => v.version === version);
         if (!record) throw notFound('Image');
-        const key = request.query.size === 'thumb' ? record.thumbKey : record.key;
-        if (!key) throw notFound('Thumbnail');
-        return sendObject(ctx, reply, key, request.query.version !== undefined);
+        const immutable = request.query.version !== undefined;
+        if (request.query.size === 'thumb') return sendThumbnail(ctx, thumbnails, reply, record, immutable);
+        return sendStored(ctx, reply, record.key, immutable);
       },
     );
 
@@ -58,7 +81,7 @@ export function imageRoutes(ctx: ApiContext): FastifyPluginAsyncZod {
         const post = await getOwnedPost(ctx, request.tenant, request.params.id);
         const ref = post.referenceImages[request.params.n];
         if (!ref) throw notFound('Reference image');
-        return sendObject(ctx, reply, ref.key, true);
+        return sendStored(ctx, reply, ref.key, true);
       },
     );
   };

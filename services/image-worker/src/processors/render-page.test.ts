@@ -88,6 +88,16 @@ describe('renderPage', () => {
     expect(provider.calls).toHaveLength(1);
   });
 
+  it('records where the thumbnail belongs without making it (the API makes it on its first request)', async () => {
+    const post = await queuedPost();
+    const cover = post.pages[0]!;
+    const data = { postId: post.id, pageId: cover.id, version: 1, cover: null };
+    expect(await renderPage(data, { attemptsMade: 0, maxAttempts: 3 }, deps)).toBe('completed');
+    const thumbKey = storageKeys.pageThumb(post.id, cover.id, 1);
+    expect((await deps.store.get(post.id))?.pages[0]?.image.versions[0]?.thumbKey).toBe(thumbKey);
+    expect(await storage.exists(thumbKey)).toBe(false);
+  });
+
   it('reuses an image a dead worker already stored instead of paying for it again', async () => {
     const post = await queuedPost();
     const cover = post.pages[0]!;
@@ -100,7 +110,9 @@ describe('renderPage', () => {
     const data = { postId: post.id, pageId: cover.id, version: 1, cover: null };
     expect(await renderPage(data, { attemptsMade: 1, maxAttempts: 3 }, deps)).toBe('reused');
     expect(provider.calls.length).toBe(before);
-    expect((await deps.store.get(post.id))?.pages[0]?.image.status).toBe('completed');
+    const image = (await deps.store.get(post.id))?.pages[0]?.image;
+    expect(image?.status).toBe('completed');
+    expect(image?.versions[0]?.thumbKey).toBe(storageKeys.pageThumb(post.id, cover.id, 1));
   });
 
   it('sends the cover version named in the job as the first reference', async () => {

@@ -21,7 +21,6 @@ import {
   type ProviderPricing,
   storageKeys,
 } from '@inkpost/shared';
-import { makeThumbnail } from '../thumbnail.js';
 
 export interface RenderDeps extends GenerationDeps {
   storage: Storage;
@@ -70,9 +69,7 @@ export async function renderPage(
     ? null
     : await deps.storage.findFirst(storageKeys.pageImagePrefix(post.id, data.pageId, data.version));
   if (existing) {
-    const image = recordFor(existing, data.version, pending.provider);
-    const bytes = await deps.storage.getBuffer(existing);
-    if (bytes) image.thumbKey = await storeThumbnail(deps, post.id, data, bytes);
+    const image = recordFor(existing, post.id, data, pending.provider);
     // The call that made it was paid by the worker that died before recording it.
     await complete(deps, post.id, data, image, 1);
     return 'reused';
@@ -112,12 +109,8 @@ export async function renderPage(
       data.version,
       extensionForMime(rendered.mimeType),
     );
-    const image = imageRecord(key, rendered.mimeType, data.version, provider.name, rendered.model);
-    const [, thumbKey] = await Promise.all([
-      deps.storage.put(key, rendered.bytes, rendered.mimeType),
-      storeThumbnail(deps, post.id, data, rendered.bytes),
-    ]);
-    image.thumbKey = thumbKey;
+    await deps.storage.put(key, rendered.bytes, rendered.mimeType);
+    const image = imageRecord(key, rendered.mimeType, post.id, data, provider.name, rendered.model);
     await complete(deps, post.id, data, image, 1);
     return 'completed';
   } catch (err) {
@@ -230,34 +223,31 @@ async function observed<T>(
   }
 }
 
-/** Makes the page's thumbnail once, next to the image; an image sharp cannot read still counts, without one. */
-async function storeThumbnail(
-  deps: RenderDeps,
-  postId: string,
-  data: PageJobData,
-  bytes: Buffer,
-): Promise<string | null> {
-  const key = storageKeys.pageThumb(postId, data.pageId, data.version);
-  try {
-    const thumb = await makeThumbnail(bytes);
-    await deps.storage.put(key, thumb.bytes, thumb.mimeType);
-    return key;
-  } catch (err) {
-    deps.log.warn({ err, postId, pageId: data.pageId }, 'no thumbnail for this image');
-    return null;
-  }
-}
-
+/**
+ * The record of a stored page version. Its thumbnail is not made here: the API makes it on the first request for it
+ * and stores it under `thumbKey`, the version's deterministic thumbnail key, so no page pays for a thumbnail nobody
+ * looks at and rendering a page does no image decoding.
+ */
 function imageRecord(
   key: string,
   mimeType: string,
-  version: number,
+  postId: string,
+  data: PageJobData,
   provider: string,
   model: string | null,
 ): ImageVersionRecord {
-  return { version, key, mimeType, thumbKey: null, createdAt: new Date().toISOString(), provider, model };
+  return {
+    version: data.version,
+    key,
+    mimeType,
+    thumbKey: storageKeys.pageThumb(postId, data.pageId, data.version),
+    createdAt: new Date().toISOString(),
+    provider,
+    model,
+  };
 }
 
-function recordFor(key: string, version: number, provider: string): ImageVersionRecord {
-  return imageRecord(key, mimeForExtension(key.slice(key.lastIndexOf('.') + 1)), version, provider, null);
+function recordFor(key: string, postId: string, data: PageJobData, provider: string): ImageVersionRecord {
+  const mimeType = mimeForExtension(key.slice(key.lastIndexOf('.') + 1));
+  return imageRecord(key, mimeType, postId, data, provider, null);
 }
