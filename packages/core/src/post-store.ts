@@ -1,12 +1,9 @@
-import {
-  type PostEvent,
-  type PostRecord,
-  PostRecord as PostRecordSchema,
-  type StoredEvent,
-  TERMINAL_EVENTS,
-} from '@inkpost/shared';
+import { type PostEvent, type PostRecord, type StoredEvent, TERMINAL_EVENTS } from '@inkpost/shared';
 import type { Redis, Result } from 'ioredis';
+import { decodePostRecord, encodePostRecord } from './post-record-codec.js';
 import { keySpace } from './redis.js';
+
+export { UnreadablePostError } from './post-record-codec.js';
 
 // Compare-and-set of a post plus its events in one atomic step: the record only changes if nobody else changed it
 // since it was read, and every change appends its events to the post's stream and publishes them, so the stream's
@@ -104,7 +101,7 @@ export class PostStore {
 
   async get(id: string): Promise<PostRecord | null> {
     const json = await this.redis.hget(this.postKey(id), 'json');
-    return json ? PostRecordSchema.parse(JSON.parse(json)) : null;
+    return json ? decodePostRecord(id, json) : null;
   }
 
   /** The post's current revision (one small read, without the record); null when there is no such post. */
@@ -118,12 +115,12 @@ export class PostStore {
     post: PostRecord,
     events: PostEvent[] = [],
   ): Promise<{ post: PostRecord; events: StoredEvent[] }> {
-    const record = { ...post, revision: 1 };
-    const ids = await this.cas(record, -1, events);
+    const next = encodePostRecord({ ...post, revision: 1 });
+    const ids = await this.cas(next, -1, events);
     if (!ids) throw new Error(`post ${post.id} already exists`);
     const stored = withIds(events, ids);
-    this.onCommit?.(record, stored);
-    return { post: record, events: stored };
+    this.onCommit?.(next.record, stored);
+    return { post: next.record, events: stored };
   }
 
   /**
@@ -139,37 +136,41 @@ export class PostStore {
       const result = mutate(draft) ?? {};
       if (result.unchanged) return { post: current, events: [], value: result.value, changed: false };
       const events = result.events ?? [];
-      const next: PostRecord = {
+      const next = encodePostRecord({
         ...draft,
         revision: current.revision + 1,
         updatedAt: new Date().toISOString(),
-      };
+      });
       const ids = await this.cas(next, current.revision, events);
       if (ids) {
         const stored = withIds(events, ids);
-        this.onCommit?.(next, stored);
-        return { post: next, events: stored, value: result.value, changed: true };
+        this.onCommit?.(next.record, stored);
+        return { post: next.record, events: stored, value: result.value, changed: true };
       }
       await new Promise((r) => setTimeout(r, Math.random() * 5 * (attempt + 1)));
     }
     throw new Error(`post ${id}: too many concurrent updates`);
   }
 
-  private async cas(next: PostRecord, expected: number, events: PostEvent[]): Promise<string[] | null> {
+  private async cas(
+    { record, json }: { record: PostRecord; json: string },
+    expected: number,
+    events: PostEvent[],
+  ): Promise<string[] | null> {
     const args: (string | number)[] = [
       String(expected),
-      String(next.revision),
-      JSON.stringify(next),
-      this.channel(next.id),
+      String(record.revision),
+      json,
+      this.channel(record.id),
       STREAM_MAX_LEN,
-      Date.parse(next.createdAt),
-      next.id,
+      Date.parse(record.createdAt),
+      record.id,
     ];
     for (const e of events) args.push(e.name, JSON.stringify(e.data));
     const reply = await this.redis.inkpostCas(
-      this.postKey(next.id),
-      this.streamKey(next.id),
-      this.tenantIndexKey(next.tenant),
+      this.postKey(record.id),
+      this.streamKey(record.id),
+      this.tenantIndexKey(record.tenant),
       ...args,
     );
     if (reply[0] !== 1) return null;
@@ -187,7 +188,7 @@ export class PostStore {
       .xrevrange(this.streamKey(id), '+', '-', 'COUNT', 1)
       .exec()) as [[null, string | null], [null, [string, string[]][]]];
     if (!json) return null;
-    return { post: PostRecordSchema.parse(JSON.parse(json)), lastEventId: last[0]?.[0] ?? '0-0' };
+    return { post: decodePostRecord(id, json), lastEventId: last[0]?.[0] ?? '0-0' };
   }
 
   /** Events after `afterId` (exclusive), oldest first. */
@@ -202,8 +203,8 @@ export class PostStore {
     const pipeline = this.redis.pipeline();
     for (const id of ids) pipeline.hget(this.postKey(id), 'json');
     const replies = (await pipeline.exec()) ?? [];
-    return replies.flatMap(([, json]) =>
-      typeof json === 'string' ? [PostRecordSchema.parse(JSON.parse(json))] : [],
+    return replies.flatMap(([, json], i) =>
+      typeof json === 'string' ? [decodePostRecord(ids[i]!, json)] : [],
     );
   }
 
@@ -251,9 +252,10 @@ export class PostStore {
   async restore(post: PostRecord): Promise<'restored' | 'kept'> {
     const current = await this.redis.hget(this.postKey(post.id), 'rev');
     if (current !== null && Number(current) >= post.revision) return 'kept';
+    const { json } = encodePostRecord(post);
     await this.redis
       .multi()
-      .hset(this.postKey(post.id), 'json', JSON.stringify(post), 'rev', String(post.revision))
+      .hset(this.postKey(post.id), 'json', json, 'rev', String(post.revision))
       .zadd(this.tenantIndexKey(post.tenant), Date.parse(post.createdAt), post.id)
       .exec();
     return 'restored';
