@@ -58,6 +58,29 @@ export function frameworkErrors(error: FastifyError, _request: FastifyRequest, r
   reply.status(status).send({ error: { code, message: error.message } });
 }
 
+const NETWORK_ERROR_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EPIPE',
+  'EHOSTUNREACH',
+  'ENOTFOUND',
+]);
+
+/**
+ * Redis (or another backing service) cannot be reached: ioredis gives up on a command after its retries
+ * (`MaxRetriesPerRequestError`), refuses on a closed connection, or the socket fails. The client did nothing wrong
+ * and can retry, so it is a 503 with Retry-After, not our 500. A request that failed this way changed nothing
+ * partially that matters: post writes are single compare-and-set scripts and creates are idempotent by key.
+ */
+function isDependencyUnavailable(error: Error & { code?: string }): boolean {
+  return (
+    error.name === 'MaxRetriesPerRequestError' ||
+    error.message === 'Connection is closed.' ||
+    (error.code !== undefined && NETWORK_ERROR_CODES.has(error.code))
+  );
+}
+
 /** One error handler: every 4xx/5xx has the API's error shape; 5xx never carries internals. */
 export function registerErrorHandling(app: FastifyInstance): void {
   app.setErrorHandler((error: FastifyError, request, reply) => {
@@ -99,6 +122,13 @@ export function registerErrorHandling(app: FastifyInstance): void {
     if (status >= 400 && status < 500) {
       const code = error.code ? (FASTIFY_CODES[error.code] ?? toSnakeCase(error.code)) : 'bad_request';
       return reply.status(status).send({ error: { code, message: error.message } });
+    }
+    if (isDependencyUnavailable(error)) {
+      request.log.warn({ err: error }, 'a backing service is unavailable');
+      reply.header('retry-after', '5');
+      const message =
+        'The service is briefly unavailable; nothing was changed by this request. Try again shortly.';
+      return reply.status(503).send({ error: { code: 'service_unavailable', message } });
     }
     request.log.error({ err: error }, 'request failed');
     return reply.status(500).send({ error: { code: 'internal_error', message: 'Internal server error.' } });
