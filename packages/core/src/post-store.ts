@@ -310,9 +310,40 @@ export function isTerminalEvent(event: Pick<StoredEvent, 'name'>): boolean {
   return TERMINAL_EVENTS.includes(event.name);
 }
 
-/** Compares two stream ids (`<ms>-<seq>`). */
+/**
+ * Compares two stream ids (`<ms>-<seq>`, a missing seq counts as 0). SSE fan-out and replays call this per event,
+ * so it reads the digits in place instead of splitting and parsing: no allocation, and exact for any number of
+ * digits (Redis ids are two 64-bit numbers, beyond what a JS number holds).
+ */
 export function compareEventIds(a: string, b: string): number {
-  const [am = 0, as = 0] = a.split('-').map(Number);
-  const [bm = 0, bs = 0] = b.split('-').map(Number);
-  return am !== bm ? am - bm : as - bs;
+  const aDash = dashOrEnd(a);
+  const bDash = dashOrEnd(b);
+  return (
+    compareDigits(a, 0, aDash, b, 0, bDash) ||
+    compareDigits(a, Math.min(aDash + 1, a.length), a.length, b, Math.min(bDash + 1, b.length), b.length)
+  );
+}
+
+function dashOrEnd(id: string): number {
+  const dash = id.indexOf('-');
+  return dash < 0 ? id.length : dash;
+}
+
+/** Compares the decimal numbers `a[aFrom, aTo)` and `b[bFrom, bTo)`: leading zeros aside, longer is larger. */
+function compareDigits(a: string, aFrom: number, aTo: number, b: string, bFrom: number, bTo: number): number {
+  const aStart = skipZeros(a, aFrom, aTo);
+  const bStart = skipZeros(b, bFrom, bTo);
+  const length = aTo - aStart;
+  if (length !== bTo - bStart) return length - (bTo - bStart);
+  for (let i = 0; i < length; i++) {
+    const diff = a.charCodeAt(aStart + i) - b.charCodeAt(bStart + i);
+    if (diff !== 0) return diff;
+  }
+  return 0;
+}
+
+function skipZeros(s: string, from: number, to: number): number {
+  let i = from;
+  while (i < to && s.charCodeAt(i) === 48) i++;
+  return i;
 }

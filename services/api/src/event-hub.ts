@@ -1,12 +1,73 @@
-import { compareEventIds, type Logger, type PostStore, parsePublished } from '@inkpost/core';
-import type { StoredEvent } from '@inkpost/shared';
+import { isTerminalEvent, type Logger, type PostStore } from '@inkpost/core';
+import type { EventName, StoredEvent } from '@inkpost/shared';
 import type { Redis } from 'ioredis';
 
-type Listener = (event: StoredEvent) => void;
+/**
+ * A stream id (`<ms>-<seq>`) read into its two numbers once per event: every session following the post compares
+ * it with its cursor, and with thousands of sessions parsing per comparison was a measurable share of the fan-out.
+ * Redis makes the ms part from the clock and the route accepts at most 15 digits, so both fit a JS number exactly.
+ */
+export interface EventPosition {
+  readonly id: string;
+  readonly ms: number;
+  readonly seq: number;
+}
+
+/**
+ * One event as SSE sends it. The hub builds it once per published event and hands the same object to every
+ * listener: the frame text is shared, and `name`/`terminal` answer the sessions' checks without parsing the data.
+ */
+export interface SseFrame {
+  readonly position: EventPosition;
+  readonly name: string;
+  /** Whether the stream ends after this event (`post.completed`, `post.failed`, `post.cancelled`). */
+  readonly terminal: boolean;
+  /** `id: …\nevent: …\ndata: …\n\n`, ready for `res.write`. */
+  readonly text: string;
+}
+
+type Listener = (frame: SseFrame) => void;
 
 interface Channel {
   listeners: Set<Listener>;
   subscribed: Promise<void>;
+}
+
+export function eventPosition(id: string): EventPosition {
+  const dash = id.indexOf('-');
+  if (dash < 0) return { id, ms: Number(id), seq: 0 };
+  return { id, ms: Number(id.slice(0, dash)), seq: Number(id.slice(dash + 1)) };
+}
+
+export function comparePositions(a: EventPosition, b: EventPosition): number {
+  return a.ms - b.ms || a.seq - b.seq;
+}
+
+/** The frame of an event whose data is already JSON. JSON text never holds a raw line break, so it is one data line. */
+export function sseFrame(id: string, name: string, dataJson: string): SseFrame {
+  return {
+    position: eventPosition(id),
+    name,
+    terminal: isTerminalEvent({ name: name as EventName }),
+    text: `id: ${id}\nevent: ${name}\ndata: ${dataJson}\n\n`,
+  };
+}
+
+/** The frame of an event read back from the stream (a replay): its data was parsed on the way, so it is serialised. */
+export function storedFrame(event: StoredEvent): SseFrame {
+  return sseFrame(event.id, event.name, JSON.stringify(event.data));
+}
+
+/**
+ * The frame of a message published by the CAS script (`<id>\n<name>\n<data JSON>`, see `parsePublished` in
+ * @inkpost/core). The data goes out exactly as published, never parsed and serialised again: the script publishes
+ * what `JSON.stringify` made.
+ */
+export function publishedFrame(message: string): SseFrame | null {
+  const first = message.indexOf('\n');
+  const second = message.indexOf('\n', first + 1);
+  if (first < 0 || second < 0) return null;
+  return sseFrame(message.slice(0, first), message.slice(first + 1, second), message.slice(second + 1));
 }
 
 /**
@@ -64,21 +125,17 @@ export class EventHub {
     return { ready: channel.subscribed, close };
   }
 
+  /** Builds the event's frame once, whatever the number of listeners. */
   private dispatch(channel: string, message: string): void {
     const listeners = this.channels.get(channel)?.listeners;
     if (!listeners) return;
-    const event = parsePublished(message);
-    if (!event) return;
-    for (const listener of listeners) listener(event);
+    const frame = publishedFrame(message);
+    if (!frame) return;
+    for (const listener of listeners) listener(frame);
   }
 
   async close(): Promise<void> {
     this.channels.clear();
     this.resyncers.clear();
   }
-}
-
-/** Orders live events after a replay: keeps those newer than the cursor, oldest first. */
-export function newerThan(events: StoredEvent[], cursor: string): StoredEvent[] {
-  return events.filter((e) => compareEventIds(e.id, cursor) > 0).sort((a, b) => compareEventIds(a.id, b.id));
 }
