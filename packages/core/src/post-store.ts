@@ -68,6 +68,9 @@ const MAX_CAS_ATTEMPTS = 50;
 export class PostStore {
   private readonly ks: string;
 
+  /** Updates waiting for the post's write in flight, per post id (see `update`). */
+  private readonly queued = new Map<string, QueuedUpdate[]>();
+
   /** Called after every committed change with its events (to mirror the record, to queue webhooks). */
   onCommit: ((post: PostRecord, events: StoredEvent[]) => void) | null = null;
 
@@ -127,25 +130,80 @@ export class PostStore {
    * Applies `mutate` to the current record and writes it if nobody changed the post meanwhile; otherwise re-reads
    * and tries again, so parallel updates (pages completing together) never lose each other's changes. `mutate`
    * must be a pure function of the record it is given: it can run more than once.
+   *
+   * Updates of one post from this process are committed together: while one write is in flight, the next updates
+   * queue and then go as one compare-and-set, each mutator applied in turn to the result of the one before (as if
+   * they had run one after another). Pages of a post finishing at the same moment in one worker would otherwise
+   * collide and retry; now they cost one read and one write between them. Across processes the compare-and-set
+   * keeps them apart as before.
    */
-  async update<T>(id: string, mutate: Mutator<T>): Promise<UpdateOutcome<T>> {
+  update<T>(id: string, mutate: Mutator<T>): Promise<UpdateOutcome<T>> {
+    return new Promise((resolve, reject) => {
+      const waiting = this.queued.get(id);
+      const update = { mutate, resolve, reject } as QueuedUpdate;
+      if (waiting) {
+        waiting.push(update);
+        return;
+      }
+      this.queued.set(id, [update]);
+      void this.drain(id);
+    });
+  }
+
+  /** Commits the post's queued updates, batch after batch, until none is left. */
+  private async drain(id: string): Promise<void> {
+    for (;;) {
+      const batch = this.queued.get(id)!.splice(0);
+      if (batch.length === 0) break;
+      await this.commitBatch(id, batch).catch((err) => {
+        for (const u of batch) u.reject(err);
+      });
+    }
+    this.queued.delete(id);
+  }
+
+  private async commitBatch(id: string, batch: QueuedUpdate[]): Promise<void> {
+    let pending = batch;
     for (let attempt = 0; attempt < MAX_CAS_ATTEMPTS; attempt++) {
       const current = await this.get(id);
       if (!current) throw new PostNotFoundError(`post ${id} not found`);
-      const draft = structuredClone(current);
-      const result = mutate(draft) ?? {};
-      if (result.unchanged) return { post: current, events: [], value: result.value, changed: false };
-      const events = result.events ?? [];
-      const next = encodePostRecord({
-        ...draft,
-        revision: current.revision + 1,
-        updatedAt: new Date().toISOString(),
-      });
+      const applied = applyInTurn(current, pending);
+      // A mutator that throws fails its own update only, as it would have alone; it changed nothing.
+      for (const { update, error } of applied.failed) update.reject(error);
+      pending = pending.filter((u) => !applied.failed.some((f) => f.update === u));
+      if (applied.changed.length === 0) {
+        for (const { update, result } of applied.unchanged)
+          update.resolve({ post: current, events: [], value: result.value, changed: false });
+        return;
+      }
+      let next: { record: PostRecord; json: string };
+      try {
+        next = encodePostRecord({
+          ...applied.draft,
+          revision: current.revision + 1,
+          updatedAt: new Date().toISOString(),
+        });
+      } catch (err) {
+        // The combined record is invalid: commit them one by one, so only the update that broke it fails.
+        if (pending.length === 1) throw err;
+        for (const u of pending) await this.commitBatch(id, [u]).catch((e) => u.reject(e));
+        return;
+      }
+      const events = applied.changed.flatMap((c) => c.result.events ?? []);
       const ids = await this.cas(next, current.revision, events);
       if (ids) {
         const stored = withIds(events, ids);
         this.onCommit?.(next.record, stored);
-        return { post: next.record, events: stored, value: result.value, changed: true };
+        let offset = 0;
+        for (const { update, result } of applied.changed) {
+          const count = result.events?.length ?? 0;
+          const own = stored.slice(offset, offset + count);
+          offset += count;
+          update.resolve({ post: next.record, events: own, value: result.value, changed: true });
+        }
+        for (const { update, result } of applied.unchanged)
+          update.resolve({ post: next.record, events: [], value: result.value, changed: false });
+        return;
       }
       await new Promise((r) => setTimeout(r, Math.random() * 5 * (attempt + 1)));
     }
@@ -281,6 +339,40 @@ export class PostStore {
     if (compareEventIds(afterId, lastId) > 0) return false;
     return length < STREAM_MAX_LEN || compareEventIds(afterId, firstId) >= 0;
   }
+}
+
+interface QueuedUpdate {
+  mutate: Mutator<unknown>;
+  resolve: (outcome: UpdateOutcome<unknown>) => void;
+  reject: (err: unknown) => void;
+}
+
+/**
+ * Runs each update's mutator on a copy of the record as the ones before it left it. A mutator works on its own
+ * copy, so one that throws or leaves the post unchanged has no effect on the others.
+ */
+function applyInTurn(current: PostRecord, updates: QueuedUpdate[]) {
+  let draft = current;
+  const changed: { update: QueuedUpdate; result: MutationResult<unknown> }[] = [];
+  const unchanged: { update: QueuedUpdate; result: MutationResult<unknown> }[] = [];
+  const failed: { update: QueuedUpdate; error: unknown }[] = [];
+  for (const update of updates) {
+    const copy = structuredClone(draft);
+    let result: MutationResult<unknown>;
+    try {
+      result = update.mutate(copy) ?? {};
+    } catch (error) {
+      failed.push({ update, error });
+      continue;
+    }
+    if (result.unchanged) {
+      unchanged.push({ update, result });
+      continue;
+    }
+    draft = copy;
+    changed.push({ update, result });
+  }
+  return { draft, changed, unchanged, failed };
 }
 
 function withIds(events: PostEvent[], ids: string[]): StoredEvent[] {
