@@ -9,6 +9,7 @@ export * from './metrics.js';
 export * from './post-edit.js';
 export * from './post-state.js';
 export * from './post-store.js';
+export * from './provider-slots.js';
 export * from './queues.js';
 export * from './redis.js';
 export * from './shutdown.js';

@@ -6,6 +6,7 @@ import {
   ManifestWriter,
   MetricsRecorder,
   PostStore,
+  ProviderSlots,
   Queues,
   type Storage,
   subscribeControl,
@@ -38,9 +39,16 @@ export interface ImageWorkerOptions {
 }
 
 /**
- * One BullMQ Worker per image provider queue. The provider's concurrency is set as the queue's global
- * concurrency and its rate limit as the worker limiter, both kept in Redis, so they hold across every
- * image-worker process together, not per process.
+ * Page jobs of a provider running at once, per provider slot. The provider's concurrency and rate limit are held
+ * only around the call itself (`ProviderSlots`), so the jobs beyond C read the post and references, store images
+ * and record them while the provider works on the others; the queue's global concurrency bounds them.
+ */
+const JOBS_PER_SLOT = 2;
+
+/**
+ * One BullMQ Worker per image provider queue. The provider's concurrency and rate limit are kept in Redis, so they
+ * hold across every image-worker process together, not per process: as slots around each provider call, with the
+ * queue's global concurrency at JOBS_PER_SLOT·C and its limiter spacing job starts like the calls.
  */
 export async function startImageWorker(
   opts: ImageWorkerOptions,
@@ -62,6 +70,16 @@ export async function startImageWorker(
   for (const [name, config] of opts.imageProviders.providers)
     providers.set(name, createImageProvider(config));
   const metrics = new MetricsRecorder(redis, opts.keyPrefix);
+  const slotEvents = createRedis(opts.redisUrl, 'subscriber', 'inkpost-image-slots');
+  const slots = new ProviderSlots(redis, slotEvents, opts.keyPrefix, opts.log);
+  for (const [name, config] of opts.imageProviders.providers) {
+    await slots.register(name, {
+      concurrency: config.concurrency,
+      spacingMs: config.rateLimitPerMinute ? Math.ceil(60_000 / config.rateLimitPerMinute) : 0,
+      // A worker that died holding a slot frees it when its jobs count as stalled (a running call renews it).
+      leaseMs: opts.lockMs ?? 30_000,
+    });
+  }
   const deps: RenderDeps = {
     store,
     queues,
@@ -71,7 +89,10 @@ export async function startImageWorker(
     attemptsFor: (name) => opts.imageProviders.providers.get(name)?.maxAttempts ?? 3,
     pricingFor: (name) => opts.imageProviders.providers.get(name)?.pricing ?? null,
     metrics,
-    pauseProvider: (name, ms) => queues.image(name).rateLimit(ms),
+    slots,
+    pauseProvider: async (name, ms) => {
+      await Promise.all([queues.image(name).rateLimit(ms), slots.pause(name, ms)]);
+    },
   };
   const names = opts.only ?? [...opts.imageProviders.providers.keys()];
   const connections = names.map(() => createRedis(opts.redisUrl, 'worker', 'inkpost-image-worker'));
@@ -88,9 +109,15 @@ export async function startImageWorker(
     workers,
     async close() {
       await Promise.all(workers.map((w) => w.close()));
+      slots.close();
       await queues.close();
       await Promise.all([manifests.flush(), metrics.close()]);
-      await Promise.allSettled([redis.quit(), control.quit(), ...connections.map((c) => c.quit())]);
+      await Promise.allSettled([
+        redis.quit(),
+        control.quit(),
+        slotEvents.quit(),
+        ...connections.map((c) => c.quit()),
+      ]);
     },
   };
 }
@@ -102,7 +129,8 @@ async function startProviderWorker(
   opts: ImageWorkerOptions,
 ): Promise<Worker> {
   const queueName = jobs.pageRender.queue(config.name);
-  await deps.queues.image(config.name).setGlobalConcurrency(config.concurrency);
+  const jobsAtOnce = config.concurrency * JOBS_PER_SLOT;
+  await deps.queues.image(config.name).setGlobalConcurrency(jobsAtOnce);
   const worker = new Worker(
     queueName,
     async (job: Job, _token?: string, signal?: AbortSignal) => {
@@ -139,7 +167,7 @@ async function startProviderWorker(
     {
       connection,
       prefix: keySpace(opts.keyPrefix),
-      concurrency: config.concurrency,
+      concurrency: jobsAtOnce,
       lockDuration: opts.lockMs ?? 30_000,
       stalledInterval: opts.stalledIntervalMs ?? 30_000,
       // Requests are spaced evenly (one every 60 s / rate) rather than let through in a burst at each minute:

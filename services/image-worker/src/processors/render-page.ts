@@ -8,6 +8,7 @@ import {
   markFailed,
   markStarted,
   PostNotFoundError,
+  type ProviderSlots,
   type Storage,
 } from '@inkpost/core';
 import { type ImageProvider, type ImageReference, ProviderError } from '@inkpost/providers';
@@ -30,6 +31,8 @@ export interface RenderDeps extends GenerationDeps {
   pricingFor?: (provider: string) => ProviderPricing | null;
   /** Provider latency and outcomes for /metrics. */
   metrics?: MetricsRecorder;
+  /** The providers' concurrency and rate limits, held around each provider call (absent: the queue's limits). */
+  slots?: ProviderSlots;
   /** Pauses the provider's queue for every worker (a 429's Retry-After). */
   pauseProvider?: (provider: string, ms: number) => Promise<void>;
 }
@@ -84,25 +87,28 @@ export async function renderPage(
     await fail(deps, data, error, 0);
     return 'failed';
   }
-  const started = await deps.store.update(post.id, (p) => markStarted(p, data.pageId, data.version));
-  if (!started.value) return 'skipped';
   try {
-    const references = provider.usesReferences ? await loadReferences(deps.storage, started.post, data) : [];
-    const callStarted = performance.now();
-    const rendered = await observed(
-      deps,
-      provider.name,
-      callStarted,
-      provider.render({
-        topic: post.topic,
-        pageIndex: started.post.pages.findIndex((p) => p.id === data.pageId),
-        pages: started.post.pages.map((p) => ({ type: p.type, content: p.content })),
-        aspectRatio: post.aspectRatio,
-        style: post.style,
-        references,
-        signal: attempt.signal,
-      }),
-    );
+    const references = provider.usesReferences ? await loadReferences(deps.storage, post, data) : [];
+    const rendered = await withProviderSlot(deps, provider.name, attempt.signal, async () => {
+      // Started once the call can start: a page waiting for one of the provider's slots is still queued.
+      const started = await deps.store.update(post.id, (p) => markStarted(p, data.pageId, data.version));
+      if (!started.value) return null;
+      return observed(
+        deps,
+        provider.name,
+        performance.now(),
+        provider.render({
+          topic: post.topic,
+          pageIndex: started.post.pages.findIndex((p) => p.id === data.pageId),
+          pages: started.post.pages.map((p) => ({ type: p.type, content: p.content })),
+          aspectRatio: post.aspectRatio,
+          style: post.style,
+          references,
+          signal: attempt.signal,
+        }),
+      );
+    });
+    if (!rendered) return 'skipped';
     const key = storageKeys.pageImage(
       post.id,
       data.pageId,
@@ -203,6 +209,24 @@ async function loadReferences(
     if (bytes) refs.push({ bytes, mimeType: ref.mimeType, role: 'user' });
   }
   return refs;
+}
+
+/**
+ * Runs the provider call in one of the provider's slots (its concurrency and rate limit across every worker
+ * process), so only the call itself holds one. A 429 pauses the provider before its slot is given back.
+ */
+function withProviderSlot<T>(
+  deps: RenderDeps,
+  provider: string,
+  signal: AbortSignal | undefined,
+  call: () => Promise<T>,
+): Promise<T> {
+  if (!deps.slots) return call();
+  return deps.slots.run(provider, call, {
+    signal,
+    pauseAfter: (err) =>
+      err instanceof ProviderError && err.code === 'rate_limited' ? (err.retryAfterMs ?? null) : null,
+  });
 }
 
 /** Records a provider call's latency and result (ok, or the error's code) as it settles. */
