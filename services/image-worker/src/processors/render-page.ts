@@ -90,23 +90,40 @@ export async function renderPage(
   try {
     const references = provider.usesReferences ? await loadReferences(deps.storage, post, data) : [];
     const rendered = await withProviderSlot(deps, provider.name, attempt.signal, async () => {
-      // Started once the call can start: a page waiting for one of the provider's slots is still queued.
-      const started = await deps.store.update(post.id, (p) => markStarted(p, data.pageId, data.version));
-      if (!started.value) return null;
-      return observed(
+      // The call starts together with marking the page started (a page waiting for a slot is still queued): the
+      // post was read as wanting this render, edits are refused while it renders and a cancel aborts the job, so
+      // the mark almost always agrees; when it does not, the call is aborted at once.
+      const call = new AbortController();
+      const signal = attempt.signal ? AbortSignal.any([attempt.signal, call.signal]) : call.signal;
+      const rendering = observed(
         deps,
         provider.name,
         performance.now(),
         provider.render({
           topic: post.topic,
-          pageIndex: started.post.pages.findIndex((p) => p.id === data.pageId),
-          pages: started.post.pages.map((p) => ({ type: p.type, content: p.content })),
+          pageIndex: post.pages.findIndex((p) => p.id === data.pageId),
+          pages: post.pages.map((p) => ({ type: p.type, content: p.content })),
           aspectRatio: post.aspectRatio,
           style: post.style,
           references,
-          signal: attempt.signal,
+          signal,
         }),
       );
+      rendering.catch(() => {});
+      const started = await deps.store
+        .update(post.id, (p) => markStarted(p, data.pageId, data.version))
+        .catch(async (err) => {
+          call.abort(err);
+          await rendering.catch(() => {});
+          throw err;
+        });
+      if (!started.value) {
+        call.abort(new Error('the page is no longer waiting for this render'));
+        // Its slot is given back only once the aborted call has ended, so the provider never sees more than C.
+        await rendering.catch(() => {});
+        return null;
+      }
+      return rendering;
     });
     if (!rendered) return 'skipped';
     const key = storageKeys.pageImage(
