@@ -26,6 +26,8 @@ export class ManifestWriter {
   private readonly running = new Map<string, Promise<void>>();
   private readonly again = new Set<string>();
   private readonly waiting = new Map<string, NodeJS.Timeout>();
+  /** The newest record this process committed per post waiting to be written: written without reading it back. */
+  private readonly latest = new Map<string, PostRecord>();
 
   constructor(
     private readonly store: PostStore,
@@ -39,6 +41,8 @@ export class ManifestWriter {
    * with the next change): at once when the post is at rest, else within `delayMs`.
    */
   committed(post: PostRecord): void {
+    const known = this.latest.get(post.id);
+    if (!known || known.revision < post.revision) this.latest.set(post.id, post);
     if (atRest(post) || this.delayMs === 0) {
       this.writeNow(post.id);
       return;
@@ -74,7 +78,10 @@ export class ManifestWriter {
 
   private async writeUntilCurrent(postId: string): Promise<void> {
     for (let i = 0; i < 10; i++) {
-      const post = await this.store.get(postId);
+      // First the record this process committed; if another process changed the post since, the one in Redis.
+      const committed = i === 0 ? this.latest.get(postId) : undefined;
+      this.latest.delete(postId);
+      const post = committed ?? (await this.store.get(postId));
       if (!post) return;
       await this.storage.put(
         storageKeys.manifest(postId),
