@@ -85,3 +85,15 @@ export class Queues {
     await Promise.all(this.all().map((q) => q.close()));
   }
 }
+
+/**
+ * Whether a failed job will not run again: its attempts are spent, or BullMQ failed it as unrecoverable (a job that
+ * stalled more often than allowed fails so, whatever attempts it has left). Such failures happen outside the
+ * processor, so the post must be told from the worker's `failed` event.
+ */
+export function isFinalFailure(
+  job: { attemptsMade: number; opts: { attempts?: number } },
+  err: Error,
+): boolean {
+  return job.attemptsMade >= (job.opts.attempts ?? 1) || err.name === 'UnrecoverableError';
+}

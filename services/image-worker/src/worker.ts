@@ -1,6 +1,7 @@
 import {
   createRedis,
   installCommitHooks,
+  isFinalFailure,
   keySpace,
   type Logger,
   ManifestWriter,
@@ -179,7 +180,7 @@ async function startProviderWorker(
   );
   worker.on('error', (err) => opts.log.error({ err, queue: queueName }, 'image worker error'));
   worker.on('failed', (job, err) => {
-    if (!job || job.attemptsMade < (job.opts.attempts ?? 1)) return;
+    if (!job || !isFinalFailure(job, err)) return;
     const data = PageJobData.safeParse(job.data);
     if (!data.success) return;
     // Covers jobs that failed for good outside the processor (stalled too often); a no-op when already recorded.

@@ -2,6 +2,7 @@ import {
   createRedis,
   DailyImageBudget,
   installCommitHooks,
+  isFinalFailure,
   keySpace,
   type Logger,
   ManifestWriter,
@@ -136,7 +137,7 @@ export async function startOutlineWorker(
     worker.on('failed', (job, err) => {
       opts.log.warn({ jobId: job?.id, queue, err: err.message }, 'job attempt failed');
       // Covers jobs that failed for good outside their processor (e.g. stalled too often).
-      if (job && job.attemptsMade >= (job.opts.attempts ?? 1)) {
+      if (job && isFinalFailure(job, err)) {
         onFinalFailure(job).catch((e) => opts.log.error({ err: e, queue }, 'could not record a failure'));
       }
     });

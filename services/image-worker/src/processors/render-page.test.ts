@@ -5,7 +5,7 @@ import { createLogger, createRedis, PostStore, planGeneration, Queues, S3Storage
 import { samplePost } from '@inkpost/core/test-fixtures';
 import type { ImageProvider, RenderRequest } from '@inkpost/providers';
 import { createImageProvider, ProviderError } from '@inkpost/providers';
-import { loadImageProviders, storageKeys } from '@inkpost/shared';
+import { loadImageProviders, pageJobId, storageKeys } from '@inkpost/shared';
 import {
   cleanupRedisPrefix,
   createS3Client,
@@ -86,6 +86,31 @@ describe('renderPage', () => {
     expect(after?.pages[0]?.image).toMatchObject({ status: 'completed', version: 1, pending: null });
     expect(await renderPage(data, { attemptsMade: 0, maxAttempts: 3 }, deps)).toBe('skipped');
     expect(provider.calls).toHaveLength(1);
+  });
+
+  it('queues the pages a recorded cover releases when its job runs again (its worker died before queueing them)', async () => {
+    const post = await queuedPost();
+    const [cover, page] = post.pages;
+    const data = { postId: post.id, pageId: cover!.id, version: 1, cover: null };
+    const enqueue = vi.spyOn(deps.queues, 'enqueueRenders').mockResolvedValueOnce(undefined);
+    expect(await renderPage(data, { attemptsMade: 0, maxAttempts: 3 }, deps)).toBe('completed');
+    const calls = provider.calls.length;
+    // The cover is recorded, but the pages it releases never reached the queue (the worker died in between).
+    expect(enqueue).toHaveBeenCalledTimes(1);
+    const queue = deps.queues.image('fake');
+    expect(await queue.getJob(pageJobId(post.id, page!.id, 1))).toBeUndefined();
+    // The stalled cover job runs again: nothing to render, but the page is queued now.
+    expect(await renderPage(data, { attemptsMade: 0, attemptsStarted: 2, maxAttempts: 3 }, deps)).toBe(
+      'skipped',
+    );
+    enqueue.mockRestore();
+    const job = await queue.getJob(pageJobId(post.id, page!.id, 1));
+    expect(job?.data).toMatchObject({
+      postId: post.id,
+      pageId: page!.id,
+      cover: { pageId: cover!.id, version: 1 },
+    });
+    expect(provider.calls.length).toBe(calls);
   });
 
   it('records where the thumbnail belongs without making it (the API makes it on its first request)', async () => {

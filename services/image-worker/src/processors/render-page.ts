@@ -64,7 +64,15 @@ export async function renderPage(
   deps: RenderDeps,
 ): Promise<RenderOutcome> {
   const post = await deps.store.get(data.postId);
-  if (!post || !isPendingRender(post, data.pageId, data.version)) return 'skipped';
+  if (!post) return 'skipped';
+  if (!isPendingRender(post, data.pageId, data.version)) {
+    // A cover recorded by a worker that died before queueing the pages it releases: queue them now (queueing is
+    // idempotent by job id, so a cover that did queue them changes nothing).
+    const page = post.pages.find((p) => p.id === data.pageId);
+    const recorded = page?.image.versions.some((v) => v.version === data.version);
+    if (page?.type === 'cover' && recorded) await enqueueRunnable(deps, post, data.requestId);
+    return 'skipped';
+  }
   const pending = post.pages.find((p) => p.id === data.pageId)!.image.pending!;
   // Only a job that ran before (retried, or restarted after its worker died) can find its image already stored.
   const firstRun = (attempt.attemptsStarted ?? attempt.attemptsMade + 1) <= 1 && attempt.attemptsMade === 0;
