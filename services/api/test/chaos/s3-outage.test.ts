@@ -76,7 +76,9 @@ describe('chaos: S3 refuses every write (503 SlowDown) for 3 s mid-run, 20 posts
         maxAttempts: MAX_ATTEMPTS,
         rerunsAllowed: 0,
       });
-      // A page that could not be stored is retried (another paid call); one that ran out of attempts says why.
+      // A paid image that storage refused is kept and stored once writes are taken again: never paid for twice.
+      expect(totals.imageRequests, 'image requests for the images stored').toBe(totals.completed);
+      // A page that could not be stored at all says why.
       for (const post of posts) {
         for (const page of post.pages.filter((p) => p.image.status === 'failed')) {
           expect(page.image.error).toMatchObject({ code: 'render_failed', retryable: true });

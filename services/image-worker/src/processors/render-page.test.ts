@@ -113,6 +113,43 @@ describe('renderPage', () => {
     expect(provider.calls.length).toBe(calls);
   });
 
+  it('keeps a paid image and tries storing it again while storage refuses writes, instead of paying twice', async () => {
+    const post = await queuedPost();
+    const cover = post.pages[0]!;
+    const data = { postId: post.id, pageId: cover.id, version: 1, cover: null };
+    const put = storage.put.bind(storage);
+    const refusals = vi
+      .spyOn(storage, 'put')
+      .mockRejectedValueOnce(new Error('503 SlowDown'))
+      .mockRejectedValueOnce(new Error('503 SlowDown'))
+      .mockImplementation(put);
+    const before = provider.calls.length;
+    const outcome = await renderPage(
+      data,
+      { attemptsMade: 0, maxAttempts: 3 },
+      { ...deps, storeRetryDelaysMs: [10, 10, 10] },
+    );
+    refusals.mockRestore();
+    expect(outcome).toBe('completed');
+    expect(provider.calls.length - before).toBe(1);
+    expect(await storage.exists(storageKeys.pageImage(post.id, cover.id, 1, 'png'))).toBe(true);
+  });
+
+  it('gives the job back for a retry once storage has refused for longer than its patience', async () => {
+    const post = await queuedPost();
+    const cover = post.pages[0]!;
+    const data = { postId: post.id, pageId: cover.id, version: 1, cover: null };
+    const refusals = vi.spyOn(storage, 'put').mockRejectedValue(new Error('503 SlowDown'));
+    const run = renderPage(
+      data,
+      { attemptsMade: 0, maxAttempts: 3 },
+      { ...deps, storeRetryDelaysMs: [5, 5] },
+    );
+    await expect(run).rejects.toBeInstanceOf(RetryLater);
+    expect(refusals).toHaveBeenCalledTimes(3);
+    refusals.mockRestore();
+  });
+
   it('records where the thumbnail belongs without making it (the API makes it on its first request)', async () => {
     const post = await queuedPost();
     const cover = post.pages[0]!;

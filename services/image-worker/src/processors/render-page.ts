@@ -1,3 +1,4 @@
+import { setTimeout } from 'node:timers/promises';
 import {
   enqueueRunnable,
   type GenerationDeps,
@@ -33,6 +34,8 @@ export interface RenderDeps extends GenerationDeps {
   metrics?: MetricsRecorder;
   /** The providers' concurrency and rate limits, held around each provider call (absent: the queue's limits). */
   slots?: ProviderSlots;
+  /** Waits between tries of storing a rendered image (default about 16 s in all); for tests. */
+  storeRetryDelaysMs?: number[];
   /** Pauses the provider's queue for every worker (a 429's Retry-After). */
   pauseProvider?: (provider: string, ms: number) => Promise<void>;
 }
@@ -140,7 +143,7 @@ export async function renderPage(
       data.version,
       extensionForMime(rendered.mimeType),
     );
-    await deps.storage.put(key, rendered.bytes, rendered.mimeType);
+    await storeRendered(deps, key, rendered, attempt.signal);
     const image = imageRecord(key, rendered.mimeType, post.id, data, provider.name, rendered.model);
     await complete(deps, post.id, data, image, 1);
     return 'completed';
@@ -234,6 +237,34 @@ async function loadReferences(
     if (bytes) refs.push({ bytes, mimeType: ref.mimeType, role: 'user' });
   }
   return refs;
+}
+
+/** Waits before each new try of storing a rendered image: about 16 s in all, longer than a storage hiccup. */
+const STORE_RETRY_DELAYS_MS = [200, 500, 1_000, 2_000, 4_000, 8_000];
+
+/**
+ * Stores a rendered image under its version's key. The image is paid for by now: when storage refuses it (an outage
+ * outlasting the SDK's own retries), it is kept in memory and the write tried again, rather than failing the job
+ * and paying the provider for the same image again.
+ */
+async function storeRendered(
+  deps: RenderDeps,
+  key: string,
+  rendered: { bytes: Buffer; mimeType: string },
+  signal: AbortSignal | undefined,
+): Promise<void> {
+  const delays = deps.storeRetryDelaysMs ?? STORE_RETRY_DELAYS_MS;
+  for (let i = 0; ; i++) {
+    try {
+      await deps.storage.put(key, rendered.bytes, rendered.mimeType);
+      return;
+    } catch (err) {
+      const delay = delays[i];
+      if (delay === undefined || signal?.aborted) throw err;
+      deps.log.warn({ err, key, retryInMs: delay }, 'storing a rendered image failed; trying again');
+      await setTimeout(delay, undefined, { signal }).catch(() => {});
+    }
+  }
 }
 
 /**
