@@ -1,4 +1,10 @@
-import { type PostEvent, type PostRecord, type StoredEvent, TERMINAL_EVENTS } from '@inkpost/shared';
+import {
+  type PostEvent,
+  type PostRecord,
+  type StoredEvent,
+  TERMINAL_EVENTS,
+  WEBHOOK_EVENTS,
+} from '@inkpost/shared';
 import type { Redis, Result } from 'ioredis';
 import { decodePostRecord, encodePostRecord } from './post-record-codec.js';
 import { keySpace } from './redis.js';
@@ -7,9 +13,10 @@ export { UnreadablePostError } from './post-record-codec.js';
 
 // Compare-and-set of a post plus its events in one atomic step: the record only changes if nobody else changed it
 // since it was read, and every change appends its events to the post's stream and publishes them, so the stream's
-// order is the order of revisions. KEYS: post hash, event stream, tenant index. ARGV: expected revision (-1 =
-// must not exist), new revision, record JSON, channel, stream max length, created-at score, tenant index member,
-// then event name/data pairs.
+// order is the order of revisions. Events that owe a webhook are also put in the webhook outbox in the same step, so
+// a process dying between this commit and queueing the delivery loses nothing. KEYS: post hash, event stream, tenant
+// index, webhook outbox. ARGV: expected revision (-1 = must not exist), new revision, record JSON, channel, stream
+// max length, created-at score, tenant index member, then event name/data/outbox-flag triples.
 const CAS_SCRIPT = `
 local rev = redis.call('HGET', KEYS[1], 'rev')
 if ARGV[1] == '-1' then
@@ -20,9 +27,10 @@ end
 redis.call('HSET', KEYS[1], 'json', ARGV[3], 'rev', ARGV[2])
 if ARGV[1] == '-1' then redis.call('ZADD', KEYS[3], ARGV[6], ARGV[7]) end
 local ids = {}
-for i = 8, #ARGV, 2 do
+for i = 8, #ARGV, 3 do
   local id = redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[5], '*', 'n', ARGV[i], 'd', ARGV[i + 1])
   redis.call('PUBLISH', ARGV[4], id .. '\\n' .. ARGV[i] .. '\\n' .. ARGV[i + 1])
+  if ARGV[i + 2] == '1' then redis.call('ZADD', KEYS[4], tonumber(string.match(id, '^%d+')), ARGV[7] .. ' ' .. id) end
   ids[#ids + 1] = id
 end
 return {1, unpack(ids)}
@@ -34,6 +42,7 @@ declare module 'ioredis' {
       post: string,
       stream: string,
       index: string,
+      outbox: string,
       ...args: (string | number)[]
     ): Result<(number | string)[], Context>;
   }
@@ -80,7 +89,7 @@ export class PostStore {
   ) {
     this.ks = keySpace(prefix);
     if (!definedOn.has(redis)) {
-      redis.defineCommand('inkpostCas', { numberOfKeys: 3, lua: CAS_SCRIPT });
+      redis.defineCommand('inkpostCas', { numberOfKeys: 4, lua: CAS_SCRIPT });
       definedOn.add(redis);
     }
   }
@@ -105,6 +114,38 @@ export class PostStore {
   async get(id: string): Promise<PostRecord | null> {
     const json = await this.redis.hget(this.postKey(id), 'json');
     return json ? decodePostRecord(id, json) : null;
+  }
+
+  /** The webhook outbox: `<postId> <eventId>` of every committed event owing a webhook not yet queued. */
+  outboxKey(): string {
+    return `${this.ks}:webhook-outbox`;
+  }
+
+  /** Outbox entries committed at least `minAgeMs` ago (their process had time to queue them), oldest first. */
+  async outboxDue(minAgeMs: number, limit = 100): Promise<{ postId: string; eventId: string }[]> {
+    const members = await this.redis.zrangebyscore(
+      this.outboxKey(),
+      '-inf',
+      Date.now() - minAgeMs,
+      'LIMIT',
+      0,
+      limit,
+    );
+    return members.map((m) => {
+      const [postId = '', eventId = ''] = m.split(' ');
+      return { postId, eventId };
+    });
+  }
+
+  /** Marks an outbox entry done: its delivery is queued (or nothing was owed). */
+  async outboxDone(postId: string, eventId: string): Promise<void> {
+    await this.redis.zrem(this.outboxKey(), `${postId} ${eventId}`);
+  }
+
+  /** One stored event by id; null when the stream no longer holds it. */
+  async eventById(postId: string, eventId: string): Promise<StoredEvent | null> {
+    const [entry] = await this.redis.xrange(this.streamKey(postId), eventId, eventId);
+    return entry ? parseEntry(entry[0], entry[1]) : null;
   }
 
   /** The post's current revision (one small read, without the record); null when there is no such post. */
@@ -224,11 +265,12 @@ export class PostStore {
       Date.parse(record.createdAt),
       record.id,
     ];
-    for (const e of events) args.push(e.name, JSON.stringify(e.data));
+    for (const e of events) args.push(e.name, JSON.stringify(e.data), owesWebhook(e.name) ? '1' : '0');
     const reply = await this.redis.inkpostCas(
       this.postKey(record.id),
       this.streamKey(record.id),
       this.tenantIndexKey(record.tenant),
+      this.outboxKey(),
       ...args,
     );
     if (reply[0] !== 1) return null;
@@ -438,4 +480,8 @@ function skipZeros(s: string, from: number, to: number): number {
   let i = from;
   while (i < to && s.charCodeAt(i) === 48) i++;
   return i;
+}
+
+function owesWebhook(name: string): boolean {
+  return (WEBHOOK_EVENTS as readonly string[]).includes(name);
 }

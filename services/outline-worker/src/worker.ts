@@ -11,6 +11,7 @@ import {
   Queues,
   type Storage,
   subscribeControl,
+  sweepWebhookOutbox,
 } from '@inkpost/core';
 import { createTextClient, type TextClient } from '@inkpost/providers';
 import {
@@ -45,9 +46,13 @@ export interface OutlineWorkerOptions {
   webhookUrlFor?: (post: PostRecord) => string | null;
   webhook?: Pick<WebhookDeps, 'secretFor' | 'allowPrivate' | 'timeoutMs'>;
   copyTemplateFor?: (tenant: string) => string | undefined;
+  /** How often the webhook outbox is swept, and how old an entry must be to count as left behind. */
+  outboxSweepMs?: number;
   /** Daily image budgets (DAILY_IMAGE_BUDGET / DAILY_IMAGE_BUDGETS), enforced when auto-generating. */
   budget?: { DAILY_IMAGE_BUDGET: number; DAILY_IMAGE_BUDGETS?: string };
 }
+
+const OUTBOX_SWEEP_MS = 30_000;
 
 /**
  * The text worker process: BullMQ Workers on the `outline`, `copy` and `webhook` queues, sharing one store,
@@ -200,6 +205,18 @@ export async function startOutlineWorker(
     ),
   ];
 
+  // Deliveries a process committed but died before queueing (the webhook outbox), queued by whichever text worker
+  // looks first; queueing is idempotent by delivery id.
+  const sweep = () =>
+    sweepWebhookOutbox(store, {
+      queues,
+      webhookUrlFor: opts.webhookUrlFor ?? (() => null),
+      webhookBackoffMs: opts.webhookBackoffMs,
+      minAgeMs: opts.outboxSweepMs ?? OUTBOX_SWEEP_MS,
+    }).catch((err) => opts.log.warn({ err }, 'webhook outbox sweep failed'));
+  const sweeper = setInterval(sweep, opts.outboxSweepMs ?? OUTBOX_SWEEP_MS);
+  sweeper.unref();
+
   const control = createRedis(opts.redisUrl, 'subscriber', 'inkpost-text-control');
   await subscribeControl(control, opts.keyPrefix, ({ jobIds }) => {
     for (const worker of workers) for (const id of jobIds) worker.cancelJob(id, 'cancelled');
@@ -207,6 +224,7 @@ export async function startOutlineWorker(
   return {
     workers,
     async close() {
+      clearInterval(sweeper);
       await Promise.all(workers.map((w) => w.close()));
       await queues.close();
       await Promise.all([manifests.flush(), metrics.close()]);
