@@ -12,10 +12,16 @@ local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local paused = redis.call('PTTL', KEYS[2])
 if paused > 0 then return {0, paused} end
-redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
-if redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[1]) then
-  local first = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
-  return {0, tonumber(first[2]) - now}
+local limit = tonumber(ARGV[1])
+local held = redis.call('ZCARD', KEYS[1])
+if held >= limit then
+  -- Only a full set needs its lapsed leases (of workers that died) pruned before counting again.
+  redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
+  held = redis.call('ZCARD', KEYS[1])
+  if held >= limit then
+    local first = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
+    return {0, tonumber(first[2]) - now}
+  end
 end
 local spacing = tonumber(ARGV[4])
 if spacing > 0 then
@@ -25,7 +31,7 @@ if spacing > 0 then
 end
 redis.call('ZADD', KEYS[1], now + tonumber(ARGV[3]), ARGV[2])
 redis.call('PEXPIRE', KEYS[1], ARGV[3])
-return {1, tonumber(ARGV[1]) - redis.call('ZCARD', KEYS[1])}
+return {1, limit - held - 1}
 `;
 
 // Extends a lease still held (a long call). KEYS: leases. ARGV: lease id, lease ms.
