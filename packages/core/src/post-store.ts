@@ -1,13 +1,8 @@
-import {
-  type PostEvent,
-  type PostRecord,
-  type StoredEvent,
-  TERMINAL_EVENTS,
-  WEBHOOK_EVENTS,
-} from '@inkpost/shared';
+import { type PostEvent, type PostRecord, type StoredEvent, TERMINAL_EVENTS } from '@inkpost/shared';
 import type { Redis, Result } from 'ioredis';
 import { decodePostRecord, encodePostRecord } from './post-record-codec.js';
 import { keySpace } from './redis.js';
+import { isWebhookEventName } from './webhooks.js';
 
 export { UnreadablePostError } from './post-record-codec.js';
 
@@ -265,7 +260,7 @@ export class PostStore {
       Date.parse(record.createdAt),
       record.id,
     ];
-    for (const e of events) args.push(e.name, JSON.stringify(e.data), owesWebhook(e.name) ? '1' : '0');
+    for (const e of events) args.push(e.name, JSON.stringify(e.data), isWebhookEventName(e.name) ? '1' : '0');
     const reply = await this.redis.inkpostCas(
       this.postKey(record.id),
       this.streamKey(record.id),
@@ -445,9 +440,10 @@ export function isTerminalEvent(event: Pick<StoredEvent, 'name'>): boolean {
 }
 
 /**
- * Compares two stream ids (`<ms>-<seq>`, a missing seq counts as 0). SSE fan-out and replays call this per event,
- * so it reads the digits in place instead of splitting and parsing: no allocation, and exact for any number of
- * digits (Redis ids are two 64-bit numbers, beyond what a JS number holds).
+ * Compares two stream ids (`<ms>-<seq>`, a missing seq counts as 0), such as a client's Last-Event-ID against the
+ * stream's ends. It reads the digits in place rather than parsing numbers, so it is exact for any number of digits
+ * (Redis ids are two 64-bit numbers, beyond what a JS number holds). SSE fan-out compares pre-parsed positions
+ * instead (services/api event-hub.ts).
  */
 export function compareEventIds(a: string, b: string): number {
   const aDash = dashOrEnd(a);
@@ -480,8 +476,4 @@ function skipZeros(s: string, from: number, to: number): number {
   let i = from;
   while (i < to && s.charCodeAt(i) === 48) i++;
   return i;
-}
-
-function owesWebhook(name: string): boolean {
-  return (WEBHOOK_EVENTS as readonly string[]).includes(name);
 }

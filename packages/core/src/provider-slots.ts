@@ -186,7 +186,7 @@ export class ProviderSlots {
   }
 
   /** Pauses the provider's calls for every process (a 429's Retry-After); calls already running carry on. */
-  async pause(provider: string, ms: number): Promise<void> {
+  private async pause(provider: string, ms: number): Promise<void> {
     await this.redis.set(this.key(provider, 'paused'), '1', 'PX', Math.max(1, Math.ceil(ms)));
   }
 

@@ -12,10 +12,15 @@ import {
 
 export { WEBHOOK_EVENTS, type WebhookEventName, WebhookJobData } from '@inkpost/shared';
 
+/** Whether events of this name are delivered to webhooks (and so enter the webhook outbox when committed). */
+export function isWebhookEventName(name: string): name is WebhookEventName {
+  return (WEBHOOK_EVENTS as readonly string[]).includes(name);
+}
+
 export function isWebhookEvent(
   event: StoredEvent,
 ): event is Extract<StoredEvent, { name: WebhookEventName }> {
-  return (WEBHOOK_EVENTS as readonly string[]).includes(event.name);
+  return isWebhookEventName(event.name);
 }
 
 /**

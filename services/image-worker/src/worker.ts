@@ -91,9 +91,9 @@ export async function startImageWorker(
     pricingFor: (name) => opts.imageProviders.providers.get(name)?.pricing ?? null,
     metrics,
     slots,
-    pauseProvider: async (name, ms) => {
-      await Promise.all([queues.image(name).rateLimit(ms), slots.pause(name, ms)]);
-    },
+    // The provider's slots were paused by the call that got the 429 (before it gave its slot back); this stops
+    // the queue from handing out more jobs meanwhile.
+    pauseProvider: (name, ms) => queues.image(name).rateLimit(ms),
   };
   const names = opts.only ?? [...opts.imageProviders.providers.keys()];
   const connections = names.map(() => createRedis(opts.redisUrl, 'worker', 'inkpost-image-worker'));
